@@ -1,0 +1,1 @@
+"""The only code that uses click and rich: commands and their output."""

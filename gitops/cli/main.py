@@ -1,0 +1,98 @@
+"""The ``gitops`` command line (click)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+
+import gitops
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(gitops.__version__, prog_name="gitops")
+def cli() -> None:
+    """gitops keeps a Kubernetes cluster equal to Git."""
+
+
+@cli.group("local-cluster")
+def local_cluster() -> None:
+    """The local simulated Kubernetes API server (no containers run in it).
+
+    It speaks the Kubernetes 1.32 REST API on 127.0.0.1, so kubectl and any client work against
+    it through the kubeconfig it writes.
+    """
+
+
+def _start(port: int, state: Path | None, kubeconfig: Path | None, clock_scale: float):  # type: ignore[no-untyped-def]
+    from gitops.localcluster import LocalCluster
+
+    try:
+        return LocalCluster(port, state_file=state, kubeconfig=kubeconfig, clock_scale=clock_scale).start()
+    except OSError as exc:
+        raise click.ClickException(f"cannot serve on 127.0.0.1:{port}: {exc.strerror or exc}") from exc
+
+
+_port = click.option("--port", default=0, show_default=True, help="Port on 127.0.0.1 (0 picks a free one).")
+_state = click.option(
+    "--state",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Keep objects in this file across restarts (written atomically; a kill never corrupts it).",
+)
+_scale = click.option(
+    "--clock-scale", default=1.0, show_default=True, help="Simulated seconds per wall second for controllers."
+)
+
+
+@local_cluster.command("serve")
+@_port
+@_state
+@click.option(
+    "--kubeconfig",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("local-cluster.kubeconfig"),
+    show_default=True,
+    help="Where to write the kubeconfig for kubectl and clients.",
+)
+@_scale
+def serve(port: int, state: Path | None, kubeconfig: Path, clock_scale: float) -> None:
+    """Serve until interrupted (Ctrl-C).
+
+    Example: gitops local-cluster serve --port 6443 --state cluster.json, then
+    kubectl --kubeconfig local-cluster.kubeconfig get namespaces
+    """
+    cluster = _start(port, state, kubeconfig, clock_scale)
+    click.echo(f"local cluster serving on {cluster.url}; kubeconfig: {cluster.kubeconfig}", err=True)
+    try:
+        cluster.serve_forever()
+    finally:
+        cluster.stop()
+
+
+@local_cluster.command("exec", context_settings={"ignore_unknown_options": True})
+@_port
+@_state
+@_scale
+@click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
+def exec_(port: int, state: Path | None, clock_scale: float, command: tuple[str, ...]) -> None:
+    """Start a local cluster, run COMMAND with KUBECONFIG pointing at it, then stop.
+
+    Example: gitops local-cluster exec -- kubectl get namespaces
+    """
+    cluster = _start(port, state, None, clock_scale)
+    try:
+        env = {**os.environ, "KUBECONFIG": str(cluster.kubeconfig)}
+        try:
+            code = subprocess.call(list(command), env=env)
+        except FileNotFoundError as exc:
+            raise click.ClickException(f"{command[0]}: command not found") from exc
+    finally:
+        cluster.stop()
+    sys.exit(code)
+
+
+def main() -> None:
+    cli()

@@ -1,0 +1,678 @@
+"""HTTP for the local cluster: routing, content negotiation, watch streams, request accounting.
+
+The ASGI app (Starlette, served by uvicorn on loopback) turns each request into a call on
+:class:`~gitops.localcluster.api.Api` and the result into the bytes a real kube-apiserver 1.32
+sends: JSON objects, ``Status`` errors with ``Content-Type: application/json``, server-side
+``Table`` output when kubectl asks for it, aggregated discovery, chunked watch streams.
+
+Every request is counted by (verb, resource, user agent) and logged in order, readable at
+``/debug/requests`` and from Python (:class:`RequestLog`), so tests and benchmarks can count a
+client's API calls and assert that no write happened.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+import time
+from collections import Counter, deque
+from collections.abc import AsyncIterator
+from dataclasses import asdict, dataclass
+from typing import Any
+from urllib.parse import parse_qs
+
+import orjson
+import yaml
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+from starlette.types import Receive, Scope, Send
+
+from gitops.localcluster import discovery, errors, selectors, tables
+from gitops.localcluster.api import Api, WriteOptions, WriteResult, manager_from_user_agent
+from gitops.localcluster.resources import ResourceType
+from gitops.localcluster.store import Event, TooOld
+
+MAX_BODY_BYTES = 3 * 1024 * 1024  # apiserver's MaxRequestBodyBytes
+JSON = "application/json"
+_TRUE = {"1", "t", "T", "TRUE", "true", "True"}
+_FALSE = {"0", "f", "F", "FALSE", "false", "False"}
+_PATCH_TYPES = {
+    "application/json-patch+json": "json",
+    "application/merge-patch+json": "merge",
+    "application/strategic-merge-patch+json": "strategic",
+    "application/apply-patch+yaml": "apply",
+    "application/apply-patch+cbor": "apply-cbor",
+}
+WRITE_VERBS = frozenset({"create", "update", "patch", "delete", "deletecollection"})
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    seq: int
+    time: float
+    verb: str
+    group: str
+    resource: str
+    subresource: str
+    namespace: str
+    name: str
+    user_agent: str
+    code: int
+    dry_run: bool
+    path: str
+
+
+class RequestLog:
+    """Counts and remembers the requests the server answered (bounded, thread-safe)."""
+
+    def __init__(self, keep: int = 200_000) -> None:
+        self._lock = threading.Lock()
+        self._counts: Counter[tuple[str, str, str]] = Counter()
+        self._log: deque[RequestRecord] = deque(maxlen=keep)
+        self._seq = 0
+
+    def record(self, **fields: Any) -> None:
+        with self._lock:
+            self._seq += 1
+            rec = RequestRecord(seq=self._seq, time=time.time(), **fields)
+            self._log.append(rec)
+            self._counts[(rec.verb, rec.resource, rec.user_agent)] += 1
+
+    def reset(self) -> None:
+        with self._lock:
+            self._counts.clear()
+            self._log.clear()
+
+    @property
+    def last_seq(self) -> int:
+        return self._seq
+
+    def records(self, since: int = 0) -> list[RequestRecord]:
+        with self._lock:
+            return [r for r in self._log if r.seq > since]
+
+    def counts(self) -> dict[tuple[str, str, str], int]:
+        with self._lock:
+            return dict(self._counts)
+
+    def writes(self, since: int = 0, user_agent_prefix: str = "") -> list[RequestRecord]:
+        """Persisting requests (dry runs excluded) since ``since``, optionally of one client."""
+        return [
+            r
+            for r in self.records(since)
+            if r.verb in WRITE_VERBS and not r.dry_run and r.user_agent.startswith(user_agent_prefix)
+        ]
+
+    def to_json(self, since: int = 0) -> dict[str, Any]:
+        counts = [
+            {"verb": v, "resource": r, "userAgent": ua, "count": n} for (v, r, ua), n in sorted(self.counts().items())
+        ]
+        return {"lastSeq": self._seq, "counters": counts, "requests": [asdict(r) for r in self.records(since)]}
+
+
+def _dumps(obj: Any) -> bytes:
+    return orjson.dumps(obj)
+
+
+def _json(obj: Any, code: int = 200, headers: dict[str, str] | None = None, media_type: str = JSON) -> Response:
+    return Response(_dumps(obj), status_code=code, media_type=media_type, headers=headers)
+
+
+def _status(err: errors.StatusError) -> Response:
+    headers = dict(err.headers)
+    if err.code == 429 and err.details and err.details.get("retryAfterSeconds"):
+        headers.setdefault("Retry-After", str(err.details["retryAfterSeconds"]))
+    return _json(err.body(), err.code, headers)
+
+
+def parse_bool(value: str | None, name: str) -> bool:
+    if value is None or value == "":
+        return False
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise errors.bad_request(f'strconv.ParseBool: parsing "{value}": invalid syntax for query parameter {name}')
+
+
+@dataclass
+class Route:
+    group: str
+    version: str
+    namespace: str
+    plural: str
+    name: str
+    subresource: str
+
+
+def parse_resource_path(parts: list[str]) -> Route | None:
+    """``/api/v1/...`` or ``/apis/g/v/...`` split into its parts, as RequestInfoFactory does
+    (``apiserver/pkg/endpoints/request/requestinfo.go``), or None for a non-resource path."""
+    if len(parts) >= 3 and parts[0] == "api":
+        group, version, rest = "", parts[1], parts[2:]
+    elif len(parts) >= 4 and parts[0] == "apis":
+        group, version, rest = parts[1], parts[2], parts[3:]
+    else:
+        return None
+    namespace = ""
+    if rest[0] == "namespaces" and len(rest) > 1:
+        namespace = rest[1]
+        if len(rest) > 2 and rest[2] not in ("status", "finalize"):
+            rest = rest[2:]
+        else:
+            # the namespaces resource itself: /namespaces/{name}[/status]
+            return Route(group, version, "", "namespaces", rest[1], rest[2] if len(rest) > 2 else "")
+    if len(rest) > 3:
+        return Route(group, version, namespace, rest[0], rest[1], "/".join(rest[2:]))
+    return Route(
+        group, version, namespace, rest[0], rest[1] if len(rest) > 1 else "", rest[2] if len(rest) > 2 else ""
+    )
+
+
+def _wants_table(accept: str) -> bool:
+    for part in accept.split(","):
+        params = {p.split("=", 1)[0].strip(): p.split("=", 1)[1].strip() for p in part.split(";")[1:] if "=" in p}
+        if params.get("as") == "Table" and params.get("g", "meta.k8s.io") == "meta.k8s.io":
+            return True
+        if part.strip().split(";")[0] in (JSON, "*/*", "application/*"):
+            return False
+    return False
+
+
+class ClusterApp:
+    """The ASGI application of one local cluster."""
+
+    def __init__(self, api: Api, requests: RequestLog, server_address: str = "127.0.0.1") -> None:
+        self.api = api
+        self.requests = requests
+        self.server_address = server_address
+        self._discovery_cache: dict[tuple[str, int], tuple[bytes, str]] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return
+        request = Request(scope, receive)
+        response = await self.handle(request)
+        await response(scope, receive, send)
+
+    # ------------------------------------------------------------------------ dispatch
+
+    async def handle(self, request: Request) -> Response:
+        path = request.url.path
+        parts = [p for p in path.split("/") if p]
+        ua = request.headers.get("user-agent", "")
+        route = parse_resource_path(parts)
+        verb = ""
+        info: dict[str, Any] = {
+            "group": "", "resource": "", "subresource": "", "namespace": "", "name": "", "path": path,
+        }
+        dry_run = False
+        try:
+            query = {k: v[-1] for k, v in parse_qs(request.url.query, keep_blank_values=True).items()}
+            if route is None:
+                verb = request.method.lower()
+                return await self._non_resource(request, parts, query)
+            info.update(
+                group=route.group, resource=route.plural, subresource=route.subresource,
+                namespace=route.namespace, name=route.name,
+            )
+            verb = self._verb(request.method, route, query)
+            dry_run = self._dry_run(query)
+            return await self._resource(request, route, verb, query, ua, dry_run)
+        except errors.StatusError as err:
+            response = _status(err)
+            return response
+        except Exception as exc:  # never crash, never hang: answer a Status
+            return _status(errors.internal(f"{type(exc).__name__}: {exc}"))
+        finally:
+            # The code is recorded after the response is built; the status is read back below.
+            pass
+
+    def _verb(self, method: str, route: Route, query: dict[str, str]) -> str:
+        if method == "GET":
+            if route.name:
+                return "get"
+            return "watch" if parse_bool(query.get("watch"), "watch") else "list"
+        return {
+            "POST": "create",
+            "PUT": "update",
+            "PATCH": "patch",
+            "DELETE": "delete" if route.name else "deletecollection",
+        }.get(method, method.lower())
+
+    @staticmethod
+    def _dry_run(query: dict[str, str]) -> bool:
+        value = query.get("dryRun")
+        if value is None or value == "":
+            return False
+        if value != "All":
+            raise errors.StatusError(
+                400, "BadRequest", f'Invalid dryRun value: "{value}": supported values: "All"'
+            )
+        return True
+
+    # -------------------------------------------------------------------- non-resource
+
+    async def _non_resource(self, request: Request, parts: list[str], query: dict[str, str]) -> Response:
+        if request.method != "GET":
+            if parts[:2] == ["debug", "requests"] and request.method == "DELETE":
+                self.requests.reset()
+                return _json({"reset": True})
+            raise errors.StatusError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource")
+        reg = self.api.registry
+        accept = request.headers.get("accept", "")
+        if parts == ["version"]:
+            return _json(discovery.version_info())
+        if parts in (["healthz"], ["livez"], ["readyz"]):
+            return Response(b"ok", media_type="text/plain")
+        if parts[:2] == ["debug", "requests"]:
+            return _json(self.requests.to_json(int(query.get("since", "0") or 0)))
+        if parts == ["api"]:
+            if discovery.wants_aggregated(accept):
+                return self._cached(("aggregated-core", reg.generation), lambda: discovery.aggregated_discovery(reg, core=True),
+                                    discovery.AGGREGATED_CONTENT_TYPE)
+            return _json(discovery.api_versions(self.server_address))
+        if parts == ["apis"]:
+            if discovery.wants_aggregated(accept):
+                return self._cached(("aggregated", reg.generation), lambda: discovery.aggregated_discovery(reg, core=False),
+                                    discovery.AGGREGATED_CONTENT_TYPE)
+            return _json(discovery.api_group_list(reg))
+        if len(parts) == 2 and parts[0] == "apis":
+            doc = discovery.api_group(reg, parts[1])
+            if doc is not None:
+                return _json(doc)
+        if len(parts) == 2 and parts[0] == "api":
+            doc = discovery.api_resource_list(reg, "", parts[1])
+            if doc is not None:
+                return _json(doc)
+        if len(parts) == 3 and parts[0] == "apis":
+            doc = discovery.api_resource_list(reg, parts[1], parts[2])
+            if doc is not None:
+                return _json(doc)
+        if parts == ["openapi", "v3"]:
+            return self._cached(("openapi-index", reg.generation), lambda: discovery.openapi_v3_index(reg), JSON)
+        if len(parts) > 2 and parts[:2] == ["openapi", "v3"]:
+            gv_path = "/".join(parts[2:])
+            doc = discovery.openapi_v3_document(reg, gv_path)
+            if doc is not None:
+                return self._cached(("openapi:" + gv_path, reg.generation), lambda: doc, JSON)
+        # /openapi/v2 is not served: kubectl asks for it only when v3 is missing (K8S-API.md §1.5).
+        raise errors.StatusError(404, "NotFound", "the server could not find the requested resource", {})
+
+    def _cached(self, key: tuple[str, int], build: Any, media_type: str) -> Response:
+        hit = self._discovery_cache.get(key)
+        if hit is None:
+            hit = (_dumps(build()), media_type)
+            self._discovery_cache[key] = hit
+        return Response(hit[0], media_type=hit[1])
+
+    # ------------------------------------------------------------------------ resources
+
+    def _resolve(self, route: Route) -> ResourceType:
+        rt = self.api.registry.by_plural(route.group, route.version, route.plural)
+        if rt is None:
+            raise errors.StatusError(404, "NotFound", "the server could not find the requested resource", {})
+        if route.namespace and not rt.namespaced:
+            raise errors.StatusError(404, "NotFound", "the server could not find the requested resource", {})
+        if route.subresource not in ("", "status", "scale") or (
+            route.subresource == "status" and not rt.status_subresource
+        ) or (route.subresource == "scale" and not rt.scale_subresource):
+            raise errors.StatusError(404, "NotFound", "the server could not find the requested resource", {})
+        return rt
+
+    async def _resource(
+        self, request: Request, route: Route, verb: str, query: dict[str, str], ua: str, dry_run: bool
+    ) -> Response:
+        code = 500
+        try:
+            rt = self._resolve(route)
+            response = await self._dispatch(request, rt, route, verb, query, ua, dry_run)
+            code = response.status_code
+            return response
+        except errors.StatusError as err:
+            code = err.code
+            raise
+        finally:
+            self.requests.record(
+                verb=verb, group=route.group, resource=route.plural, subresource=route.subresource,
+                namespace=route.namespace, name=route.name, user_agent=ua, code=code, dry_run=dry_run,
+                path=request.url.path,
+            )
+
+    async def _body(self, request: Request, content_type: str) -> Any:
+        raw = await request.body()
+        if len(raw) > MAX_BODY_BYTES:
+            raise errors.request_entity_too_large(MAX_BODY_BYTES)
+        if "protobuf" in content_type:
+            raise errors.unsupported_media_type(
+                content_type, [JSON, "application/yaml"],
+            )
+        if not raw.strip():
+            raise errors.bad_request("the request body is empty")
+        try:
+            if "yaml" in content_type:
+                return yaml.load(raw, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
+            return orjson.loads(raw)
+        except (orjson.JSONDecodeError, yaml.YAMLError, UnicodeDecodeError) as exc:
+            raise errors.bad_request(f"error decoding request body: {exc}") from exc
+
+    def _write_options(self, query: dict[str, str], ua: str, dry_run: bool, *, apply: bool = False) -> WriteOptions:
+        manager = query.get("fieldManager")
+        if manager is not None and len(manager) > 128:
+            raise errors.bad_request("fieldManager: Too long: may not be longer than 128 characters")
+        fv = query.get("fieldValidation") or "Warn"
+        if fv not in ("Strict", "Warn", "Ignore"):
+            raise errors.bad_request(
+                f'fieldValidation: Unsupported value: "{fv}": supported values: "Ignore", "Strict", "Warn"'
+            )
+        force = parse_bool(query.get("force"), "force") if "force" in query else False
+        return WriteOptions(
+            manager=manager if (manager or apply) else manager_from_user_agent(ua),
+            dry_run=dry_run,
+            field_validation=fv,
+            force=force,
+            user_agent=ua,
+        )
+
+    async def _dispatch(
+        self,
+        request: Request,
+        rt: ResourceType,
+        route: Route,
+        verb: str,
+        query: dict[str, str],
+        ua: str,
+        dry_run: bool,
+    ) -> Response:
+        api = self.api
+        ns = route.namespace
+        ctype = request.headers.get("content-type", JSON).split(";")[0].strip().lower()
+        if verb not in rt.verbs and verb != "watch" or (verb == "watch" and "watch" not in rt.verbs):
+            raise errors.method_not_allowed(verb, rt.plural)
+        if verb == "get":
+            if route.subresource == "scale":
+                return _json(api.get_scale(rt, ns, route.name))
+            obj = api.get(rt, ns, route.name)
+            if _wants_table(request.headers.get("accept", "")):
+                return _json(self._table(rt, [obj], query, str(obj["metadata"].get("resourceVersion", ""))))
+            return _json(obj)
+        if verb == "list":
+            return self._list(request, rt, ns, query)
+        if verb == "watch":
+            return self._watch(request, rt, ns, query)
+        if verb == "create":
+            if route.name:
+                raise errors.method_not_allowed("create", rt.plural)
+            if "force" in query:
+                raise errors.bad_request("force: Forbidden: may not be specified for create")
+            body = await self._body(request, ctype)
+            return self._written(api.create(rt, ns, body, self._write_options(query, ua, dry_run)))
+        if verb == "update":
+            body = await self._body(request, ctype)
+            opts = self._write_options(query, ua, dry_run)
+            if route.subresource == "scale":
+                return self._written(api.write_scale(rt, ns, route.name, lambda _cur: _as_dict(body), opts))
+            return self._written(api.update(rt, ns, route.name, body, opts, route.subresource))
+        if verb == "patch":
+            patch_type = _PATCH_TYPES.get(ctype)
+            if patch_type is None or patch_type == "apply-cbor":
+                raise errors.unsupported_media_type(ctype, list(_PATCH_TYPES)[:4])
+            body = await self._body(request, ctype)
+            opts = self._write_options(query, ua, dry_run, apply=patch_type == "apply")
+            if "force" in query and patch_type != "apply":
+                opts.force = True
+            if route.subresource == "scale":
+                from gitops.localcluster import patch as patch_mod
+
+                def mutate(cur: dict[str, Any]) -> dict[str, Any]:
+                    if patch_type == "json":
+                        return patch_mod.apply_json_patch(cur, body)
+                    return patch_mod.apply_merge_patch(cur, body)
+
+                return self._written(api.write_scale(rt, ns, route.name, mutate, opts))
+            return self._written(api.patch(rt, ns, route.name, patch_type, body, opts, route.subresource))
+        if verb == "delete":
+            options = await self._delete_options(request, query)
+            return self._written(api.delete(rt, ns, route.name, options, dry_run))
+        if verb == "deletecollection":
+            options = await self._delete_options(request, query)
+            return self._delete_collection(rt, ns, query, options, dry_run)
+        raise errors.method_not_allowed(verb, rt.plural)
+
+    def _written(self, result: WriteResult) -> Response:
+        headers = {}
+        if result.warnings:
+            headers["Warning"] = ", ".join(
+                '299 - "' + w.replace("\\", "\\\\").replace('"', '\\"') + '"' for w in result.warnings
+            )
+        return _json(result.obj, result.code, headers)
+
+    async def _delete_options(self, request: Request, query: dict[str, str]) -> dict[str, Any]:
+        options: dict[str, Any] = {}
+        raw = await request.body()
+        if raw.strip():
+            try:
+                body = orjson.loads(raw)
+            except orjson.JSONDecodeError as exc:
+                raise errors.bad_request(f"error decoding DeleteOptions: {exc}") from exc
+            if not isinstance(body, dict):
+                raise errors.bad_request("DeleteOptions must be a JSON object")
+            options.update(body)
+        if "propagationPolicy" in query:
+            options["propagationPolicy"] = query["propagationPolicy"]
+        if "orphanDependents" in query:
+            options["orphanDependents"] = parse_bool(query["orphanDependents"], "orphanDependents")
+        return options
+
+    # ----------------------------------------------------------------------- list/watch
+
+    def _selectors(
+        self, rt: ResourceType, query: dict[str, str]
+    ) -> tuple[selectors.LabelSelector | None, selectors.FieldSelector | None]:
+        try:
+            ls = selectors.parse_label_selector(query["labelSelector"]) if query.get("labelSelector") else None
+            fs = (
+                selectors.parse_field_selector(query["fieldSelector"], rt.group, rt.kind)
+                if query.get("fieldSelector")
+                else None
+            )
+        except selectors.SelectorError as exc:
+            raise errors.bad_request(str(exc)) from exc
+        return ls, fs
+
+    @staticmethod
+    def _matches(
+        obj: dict[str, Any], ls: selectors.LabelSelector | None, fs: selectors.FieldSelector | None
+    ) -> bool:
+        if ls is not None and not ls.matches(obj["metadata"].get("labels") or {}):
+            return False
+        return fs is None or fs.matches(obj)
+
+    def _list(self, request: Request, rt: ResourceType, ns: str, query: dict[str, str]) -> Response:
+        ls, fs = self._selectors(rt, query)
+        limit = int(query.get("limit") or 0) if (query.get("limit") or "0").isdigit() else 0
+        start_after: tuple[str, str] | None = None
+        token = query.get("continue")
+        store = self.api.store
+        with store.lock:
+            rv = store.resource_version
+            if token:
+                try:
+                    decoded = orjson.loads(__import__("base64").urlsafe_b64decode(token.encode()))
+                    token_rv, start_after = int(decoded["rv"]), (decoded["ns"], decoded["name"])
+                except Exception as exc:
+                    raise errors.bad_request(f"continue key is not valid: {exc}") from exc
+                try:
+                    store.check_resumable(token_rv)
+                except TooOld as exc:
+                    raise errors.gone(
+                        "The provided continue parameter is too old to display a consistent list result. "
+                        "You can start a new list without the continue parameter, or use the continue token "
+                        "in this response to retrieve the remainder of the results. Continuing with the "
+                        "provided token results in an inconsistent list - objects that were created, modified, "
+                        "or deleted between the time the first chunk was returned and now may show up in the list."
+                    ) from exc
+                rv = token_rv
+            items = store.items((rt.group, rt.plural), ns or None)
+        if start_after is not None:
+            items = [o for o in items if (o["metadata"].get("namespace", ""), o["metadata"]["name"]) > start_after]
+        if ls is not None or fs is not None:
+            items = [o for o in items if self._matches(o, ls, fs)]
+        meta: dict[str, Any] = {"resourceVersion": str(rv)}
+        if limit and len(items) > limit:
+            last = items[limit - 1]["metadata"]
+            meta["continue"] = __import__("base64").urlsafe_b64encode(
+                orjson.dumps({"rv": rv, "ns": last.get("namespace", ""), "name": last["name"]})
+            ).decode()
+            meta["remainingItemCount"] = len(items) - limit
+            items = items[:limit]
+        if _wants_table(request.headers.get("accept", "")):
+            return _json(self._table(rt, items, query, str(rv), meta.get("continue"), meta.get("remainingItemCount")))
+        if rt.custom:
+            items = [self.api._as_version(rt, o) for o in items]
+        else:
+            items = [{k: v for k, v in o.items() if k not in ("kind", "apiVersion")} for o in items]
+        return _json({"kind": rt.list_kind, "apiVersion": rt.api_version, "metadata": meta, "items": items})
+
+    def _table(
+        self,
+        rt: ResourceType,
+        objs: list[dict[str, Any]],
+        query: dict[str, str],
+        rv: str,
+        cont: str | None = None,
+        remaining: int | None = None,
+    ) -> dict[str, Any]:
+        crd_columns = None
+        if rt.custom:
+            crd = self.api.store.get(("apiextensions.k8s.io", "customresourcedefinitions"), ("", f"{rt.plural}.{rt.group}"))
+            for v in (crd or {}).get("spec", {}).get("versions", []):
+                if v.get("name") == rt.version:
+                    crd_columns = v.get("additionalPrinterColumns") or []
+        return tables.table(
+            rt.group,
+            rt.kind,
+            objs,
+            now=self.api.clock.now(),
+            resource_version=rv,
+            include_object=query.get("includeObject") or "Metadata",
+            continue_token=cont,
+            remaining=remaining,
+            crd_columns=crd_columns,
+        )
+
+    def _watch(self, request: Request, rt: ResourceType, ns: str, query: dict[str, str]) -> Response:
+        ls, fs = self._selectors(rt, query)
+        bookmarks = parse_bool(query.get("allowWatchBookmarks"), "allowWatchBookmarks")
+        timeout_raw = query.get("timeoutSeconds") or ""
+        timeout = float(timeout_raw) if timeout_raw.isdigit() else 1800.0
+        rv_param = query.get("resourceVersion") or ""
+        store = self.api.store
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[Event | None] = asyncio.Queue()
+
+        def deliver(event: Event) -> None:
+            loop.call_soon_threadsafe(queue.put_nowait, event)
+
+        tk = (rt.group, rt.plural)
+        initial: list[dict[str, Any]] = []
+        too_old: TooOld | None = None
+        with store.lock:
+            if rv_param in ("", "0"):
+                initial = [o for o in store.items(tk, ns or None) if self._matches(o, ls, fs)]
+                token, backlog = store.subscribe(tk, deliver)
+            else:
+                if not rv_param.isdigit():
+                    raise errors.bad_request(f'invalid resource version: "{rv_param}"')
+                try:
+                    token, backlog = store.subscribe(tk, deliver, since=int(rv_param))
+                except TooOld as exc:
+                    too_old, token, backlog = exc, -1, []
+
+        api = self.api
+
+        def line(kind: str, obj: dict[str, Any]) -> bytes:
+            return orjson.dumps({"type": kind, "object": api._as_version(rt, obj)}) + b"\n"
+
+        def translate(event: Event) -> bytes | None:
+            if ns and event.obj["metadata"].get("namespace") != ns:
+                return None
+            if ls is None and fs is None:
+                return line(event.type, event.obj)
+            now_match = self._matches(event.obj, ls, fs)
+            if event.type == "ADDED":
+                return line("ADDED", event.obj) if now_match else None
+            was = event.old is not None and self._matches(event.old, ls, fs)
+            if event.type == "DELETED":
+                return line("DELETED", event.obj) if (was or now_match) else None
+            if was and now_match:
+                return line("MODIFIED", event.obj)
+            if was:
+                return line("DELETED", event.obj)
+            if now_match:
+                return line("ADDED", event.obj)
+            return None
+
+        async def stream() -> AsyncIterator[bytes]:
+            try:
+                if too_old is not None:
+                    err = errors.gone(str(too_old))
+                    yield orjson.dumps({"type": "ERROR", "object": err.body()}) + b"\n"
+                    return
+                for obj in initial:
+                    yield line("ADDED", obj)
+                for ev in backlog:
+                    out = translate(ev)
+                    if out:
+                        yield out
+                deadline = loop.time() + timeout
+                next_bookmark = loop.time() + 1.0
+                while True:
+                    remaining = deadline - loop.time()
+                    if remaining <= 0:
+                        return
+                    wait = min(remaining, max(0.0, next_bookmark - loop.time())) if bookmarks else remaining
+                    try:
+                        ev = await asyncio.wait_for(queue.get(), timeout=wait)
+                    except TimeoutError:
+                        if bookmarks and loop.time() >= next_bookmark:
+                            next_bookmark = loop.time() + 1.0
+                            yield orjson.dumps({"type": "BOOKMARK", "object": {
+                                "kind": rt.kind, "apiVersion": rt.api_version,
+                                "metadata": {"resourceVersion": str(store.resource_version)}}}) + b"\n"
+                        continue
+                    if ev is None:
+                        return
+                    out = translate(ev)
+                    if out:
+                        yield out
+            finally:
+                if token >= 0:
+                    store.unsubscribe(token)
+
+        return StreamingResponse(stream(), media_type=JSON, headers={"Cache-Control": "no-cache, private"})
+
+    def _delete_collection(
+        self, rt: ResourceType, ns: str, query: dict[str, str], options: dict[str, Any], dry_run: bool
+    ) -> Response:
+        ls, fs = self._selectors(rt, query)
+        deleted = []
+        for obj in self.api.store.items((rt.group, rt.plural), ns or None):
+            if not self._matches(obj, ls, fs):
+                continue
+            with contextlib.suppress(errors.StatusError):
+                meta = obj["metadata"]
+                self.api.delete(rt, meta.get("namespace", ""), meta["name"], options, dry_run)
+                deleted.append(self.api._as_version(rt, obj))
+        items = deleted if rt.custom else [{k: v for k, v in o.items() if k not in ("kind", "apiVersion")} for o in deleted]
+        return _json({
+            "kind": rt.list_kind, "apiVersion": rt.api_version,
+            "metadata": {"resourceVersion": str(self.api.store.resource_version)}, "items": items,
+        })
+
+
+def _as_dict(body: Any) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        raise errors.bad_request("the request body must be a JSON object")
+    return body
