@@ -19,7 +19,6 @@ Controllers and the garbage collector call the same methods in-process, as anoth
 
 from __future__ import annotations
 
-import base64
 import copy
 import ipaddress
 import random
@@ -249,7 +248,7 @@ class Api:
                         raise patch.PatchError("strategic merge patch must be a JSON object")
                     new = patch.apply_strategic_merge_patch(current, body, rt.type_node())
             except patch.PatchError as exc:
-                raise errors.StatusError(getattr(exc, "code", 400), _reason(getattr(exc, "code", 400)), str(exc)) from exc
+                raise errors.StatusError(exc.code, exc.reason, str(exc)) from exc
             if not isinstance(new, dict):
                 raise errors.bad_request("the patched object is not a JSON object")
             new = self._check_body(rt, new)
@@ -827,9 +826,3 @@ def _selector_string(sel: dict[str, Any]) -> str:
     return ",".join(parts)
 
 
-def _reason(code: int) -> str:
-    return {400: "BadRequest", 409: "Conflict", 422: "Invalid", 415: "UnsupportedMediaType"}.get(code, "BadRequest")
-
-
-def encode_secret_value(value: str) -> str:
-    return base64.b64encode(value.encode()).decode()

@@ -32,7 +32,8 @@ class LocalCluster:
 
     ``port=0`` picks a free port. ``state_file`` keeps objects across restarts. ``kubeconfig``
     is where the kubeconfig is written (a temporary file when None). ``clock_scale`` speeds up
-    simulated time for controllers.
+    simulated time for controllers. ``watch_history`` is how many events a watch can resume
+    across; older resourceVersions get 410 Expired, as after an etcd compaction.
     """
 
     def __init__(
@@ -43,9 +44,10 @@ class LocalCluster:
         kubeconfig: str | Path | None = None,
         clock_scale: float = 1.0,
         seed: int | None = None,
+        watch_history: int = 50_000,
     ) -> None:
         self.clock = Clock(clock_scale)
-        self.store = Store(Path(state_file) if state_file else None)
+        self.store = Store(Path(state_file) if state_file else None, history=watch_history)
         self.registry = Registry()
         self.api = Api(self.store, self.registry, self.clock, seed=seed)
         self.requests = RequestLog()

@@ -34,6 +34,7 @@ from typing import Any
 KUBERNETES_VERSION = "1.32.0"
 
 _UNTYPED: dict[str, Any] = {"x-kubernetes-preserve-unknown-fields": True}
+_STRING: dict[str, Any] = {"type": "string"}
 
 
 def _types(node: dict[str, Any]) -> set[str]:
@@ -114,8 +115,13 @@ class TypeNode:
 
         Maps and untyped nodes accept every key.
         """
-        if self.is_root and name == "metadata":
-            return object_meta()
+        if self.is_root:
+            # Every object has these, whatever a CRD's schema lists (apiextensions-apiserver
+            # validates custom resources' apiVersion, kind and metadata itself).
+            if name == "metadata":
+                return object_meta()
+            if name in ("apiVersion", "kind"):
+                return TypeNode(_STRING, self.defs)
         k = self.kind
         if k == "struct":
             prop = self.node["properties"].get(name)

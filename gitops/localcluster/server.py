@@ -268,15 +268,17 @@ class ClusterApp:
             return Response(b"ok", media_type="text/plain")
         if parts[:2] == ["debug", "requests"]:
             return _json(self.requests.to_json(int(query.get("since", "0") or 0)))
-        if parts == ["api"]:
-            if discovery.wants_aggregated(accept):
-                return self._cached(("aggregated-core", reg.generation), lambda: discovery.aggregated_discovery(reg, core=True),
-                                    discovery.AGGREGATED_CONTENT_TYPE)
-            return _json(discovery.api_versions(self.server_address))
-        if parts == ["apis"]:
-            if discovery.wants_aggregated(accept):
-                return self._cached(("aggregated", reg.generation), lambda: discovery.aggregated_discovery(reg, core=False),
-                                    discovery.AGGREGATED_CONTENT_TYPE)
+        if parts in (["api"], ["apis"]):
+            core = parts == ["api"]
+            version = discovery.negotiate_aggregated(accept)
+            if version is not None:
+                return self._cached(
+                    (f"aggregated-{core}-{version}", reg.generation),
+                    lambda: discovery.aggregated_discovery(reg, core=core, version=version),
+                    discovery.aggregated_content_type(version),
+                )
+            if core:
+                return _json(discovery.api_versions(self.server_address))
             return _json(discovery.api_group_list(reg))
         if len(parts) == 2 and parts[0] == "apis":
             doc = discovery.api_group(reg, parts[1])
@@ -293,10 +295,10 @@ class ClusterApp:
         if parts == ["openapi", "v3"]:
             return self._cached(("openapi-index", reg.generation), lambda: discovery.openapi_v3_index(reg), JSON)
         if len(parts) > 2 and parts[:2] == ["openapi", "v3"]:
-            gv_path = "/".join(parts[2:])
-            doc = discovery.openapi_v3_document(reg, gv_path)
-            if doc is not None:
-                return self._cached(("openapi:" + gv_path, reg.generation), lambda: doc, JSON)
+            # Served as the very bytes the index's hash was computed from.
+            raw = discovery.openapi_v3_document_json(reg, "/".join(parts[2:]))
+            if raw is not None:
+                return Response(raw, media_type=JSON)
         # /openapi/v2 is not served: kubectl asks for it only when v3 is missing (K8S-API.md §1.5).
         raise errors.StatusError(404, "NotFound", "the server could not find the requested resource", {})
 
@@ -473,7 +475,14 @@ class ClusterApp:
         try:
             ls = selectors.parse_label_selector(query["labelSelector"]) if query.get("labelSelector") else None
             fs = (
-                selectors.parse_field_selector(query["fieldSelector"], rt.group, rt.kind)
+                selectors.parse_field_selector(
+                    query["fieldSelector"],
+                    rt.group,
+                    rt.kind,
+                    custom=rt.custom,
+                    namespaced=rt.namespaced,
+                    selectable_fields=[f.get("jsonPath", "") for f in (self._crd_version(rt) or {}).get("selectableFields") or []],
+                )
                 if query.get("fieldSelector")
                 else None
             )
@@ -546,21 +555,32 @@ class ClusterApp:
     ) -> dict[str, Any]:
         crd_columns = None
         if rt.custom:
-            crd = self.api.store.get(("apiextensions.k8s.io", "customresourcedefinitions"), ("", f"{rt.plural}.{rt.group}"))
-            for v in (crd or {}).get("spec", {}).get("versions", []):
-                if v.get("name") == rt.version:
-                    crd_columns = v.get("additionalPrinterColumns") or []
-        return tables.table(
-            rt.group,
-            rt.kind,
-            objs,
-            now=self.api.clock.now(),
-            resource_version=rv,
-            include_object=query.get("includeObject") or "Metadata",
-            continue_token=cont,
-            remaining=remaining,
-            crd_columns=crd_columns,
-        )
+            crd_columns = (self._crd_version(rt) or {}).get("additionalPrinterColumns") or []
+        try:
+            return tables.table(
+                rt.group,
+                rt.kind,
+                objs,
+                now=self.api.clock.now(),
+                resource_version=rv,
+                include_object=query.get("includeObject") or "Metadata",
+                continue_token=cont,
+                remaining=remaining,
+                crd_columns=crd_columns,
+                version=rt.version,
+            )
+        except tables.TableError as exc:
+            raise errors.bad_request(str(exc)) from exc
+
+    def _crd_version(self, rt: ResourceType) -> dict[str, Any] | None:
+        """The CRD's entry for this custom resource version (None for built-ins)."""
+        if not rt.custom:
+            return None
+        crd = self.api.store.get(("apiextensions.k8s.io", "customresourcedefinitions"), ("", f"{rt.plural}.{rt.group}"))
+        for v in (crd or {}).get("spec", {}).get("versions", []):
+            if v.get("name") == rt.version:
+                return dict(v)
+        return None
 
     def _watch(self, request: Request, rt: ResourceType, ns: str, query: dict[str, str]) -> Response:
         ls, fs = self._selectors(rt, query)
