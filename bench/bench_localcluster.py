@@ -51,7 +51,12 @@ def deployment(name: str, image: str = "nginx:1.25") -> dict[str, Any]:
 
 
 def configmap(name: str) -> dict[str, Any]:
-    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}, "data": {"k": name, "v": "x" * 64}}
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": name},
+        "data": {"k": name, "v": "x" * 64},
+    }
 
 
 def apply_all(url: str, ns: str, objs: list[dict[str, Any]]) -> None:
@@ -110,10 +115,12 @@ def main() -> None:
                     else:
                         o["data"]["v"] = "y"
                 changed = throughput(url, ns, changed_objs, threads)
-                rows.append((
-                    f"SSA {kind}, {threads} client thread(s), {args.applies} objects",
-                    f"create {created:,.0f}/s, no-op {unchanged:,.0f}/s, change {changed:,.0f}/s",
-                ))
+                rows.append(
+                    (
+                        f"SSA {kind}, {threads} client thread(s), {args.applies} objects",
+                        f"create {created:,.0f}/s, no-op {unchanged:,.0f}/s, change {changed:,.0f}/s",
+                    )
+                )
         ns = "bench-list"
         create_ns(url, ns)
         apply_all(url, ns, [configmap(f"l{i:05d}") for i in range(args.list_size)])
@@ -125,10 +132,12 @@ def main() -> None:
                 body = r.json()
                 timings.append(time.perf_counter() - start)
                 assert len(body["items"]) == args.list_size
-        rows.append((
-            f"LIST {args.list_size} ConfigMaps (HTTP + JSON decode in the client)",
-            f"median {statistics.median(timings) * 1000:.0f} ms, best {min(timings) * 1000:.0f} ms",
-        ))
+        rows.append(
+            (
+                f"LIST {args.list_size} ConfigMaps (HTTP + JSON decode in the client)",
+                f"median {statistics.median(timings) * 1000:.0f} ms, best {min(timings) * 1000:.0f} ms",
+            )
+        )
         if args.profile:
             ns = "bench-profile"
             create_ns(url, ns)
@@ -140,8 +149,10 @@ def main() -> None:
             out = io.StringIO()
             pstats.Stats(prof, stream=out).sort_stats("cumulative").print_stats(25)
             print(out.getvalue())
-    print(f"### Local cluster API server ({platform.python_implementation()} {platform.python_version()}, "
-          f"{platform.machine()}, `python bench/bench_localcluster.py --applies {args.applies} --list-size {args.list_size}`)\n")
+    print(
+        f"### Local cluster API server ({platform.python_implementation()} {platform.python_version()}, "
+        f"{platform.machine()}, `python bench/bench_localcluster.py --applies {args.applies} --list-size {args.list_size}`)\n"
+    )
     print("| measurement | result |\n|---|---|")
     for name, value in rows:
         print(f"| {name} | {value} |")

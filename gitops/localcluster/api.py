@@ -224,14 +224,26 @@ class Api:
                 422,
                 "Invalid",
                 'PatchOptions.meta.k8s.io "" is invalid: force: Forbidden: may not be specified for non-apply patch',
-                {"group": "meta.k8s.io", "kind": "PatchOptions", "causes": [
-                    {"reason": "FieldValueForbidden", "message": "Forbidden: may not be specified for non-apply patch",
-                     "field": "force"}]},
+                {
+                    "group": "meta.k8s.io",
+                    "kind": "PatchOptions",
+                    "causes": [
+                        {
+                            "reason": "FieldValueForbidden",
+                            "message": "Forbidden: may not be specified for non-apply patch",
+                            "field": "force",
+                        }
+                    ],
+                },
             )
         if patch_type == "strategic" and rt.custom:
             raise errors.unsupported_media_type(
                 "application/strategic-merge-patch+json",
-                ["application/json-patch+json", "application/merge-patch+json", "application/apply-patch+yaml"],
+                [
+                    "application/json-patch+json",
+                    "application/merge-patch+json",
+                    "application/apply-patch+yaml",
+                ],
             )
         with self.store.lock:
             old = self.store.get(_tk(rt), _ns_key(rt, namespace, name))
@@ -274,9 +286,17 @@ class Api:
                 422,
                 "Invalid",
                 'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch',
-                {"group": "meta.k8s.io", "kind": "PatchOptions", "causes": [
-                    {"reason": "FieldValueRequired", "message": "Required value: is required for apply patch",
-                     "field": "fieldManager"}]},
+                {
+                    "group": "meta.k8s.io",
+                    "kind": "PatchOptions",
+                    "causes": [
+                        {
+                            "reason": "FieldValueRequired",
+                            "message": "Required value: is required for apply patch",
+                            "field": "fieldManager",
+                        }
+                    ],
+                },
             )
         config = self._check_body(rt, body)
         meta = config.setdefault("metadata", {})
@@ -307,7 +327,13 @@ class Api:
                     node=node,
                     now=self.now(),
                     subresource=subresource,
+                    reset_paths=_reset_paths(rt, subresource),
                 )
+            except managedfields.SchemaError as exc:
+                # The real server passes structured-merge-diff schema errors through as 500.
+                raise errors.StatusError(500, "", str(exc)) from exc
+            except ValueError as exc:  # e.g. "metadata.managedFields must be nil"
+                raise errors.bad_request(str(exc)) from exc
             except managedfields.ApplyConflict as exc:
                 message = exc.message()
                 raise errors.StatusError(
@@ -349,7 +375,8 @@ class Api:
                 policy = "Orphan" if options["orphanDependents"] else "Background"
             if policy not in (None, "Background", "Foreground", "Orphan"):
                 raise errors.StatusError(
-                    422, "Invalid",
+                    422,
+                    "Invalid",
                     f'DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: Unsupported value: "{policy}": '
                     'supported values: "Foreground", "Background", "Orphan", "nil"',
                     {"group": "meta.k8s.io", "kind": "DeleteOptions"},
@@ -412,12 +439,16 @@ class Api:
         meta = obj["metadata"]
         if pre.get("uid") and pre["uid"] != meta.get("uid"):
             raise errors.conflict(
-                rt.plural, rt.group, meta["name"],
+                rt.plural,
+                rt.group,
+                meta["name"],
                 f"Precondition failed: UID in precondition: {pre['uid']}, UID in object meta: {meta.get('uid')}",
             )
         if pre.get("resourceVersion") and pre["resourceVersion"] != meta.get("resourceVersion"):
             raise errors.conflict(
-                rt.plural, rt.group, meta["name"],
+                rt.plural,
+                rt.group,
+                meta["name"],
                 f"Precondition failed: ResourceVersion in precondition: {pre['resourceVersion']}, "
                 f"ResourceVersion in object meta: {meta.get('resourceVersion')}",
             )
@@ -445,7 +476,9 @@ class Api:
         apiserver's decoder does) and refused when they name another type."""
         if not isinstance(body, dict):
             raise errors.bad_request(
-                f"Object 'Kind' is missing in '{str(body)[:200]}'" if body is not None else "request body is empty"
+                f"Object 'Kind' is missing in '{str(body)[:200]}'"
+                if body is not None
+                else "request body is empty"
             )
         obj = copy.deepcopy(body)
         kind = obj.get("kind") or rt.kind
@@ -512,7 +545,12 @@ class Api:
         return warnings
 
     def _validate(self, rt: ResourceType, obj: dict[str, Any], old: dict[str, Any] | None) -> None:
-        causes = validation.validate(rt.group, rt.version, rt.kind, obj, old)
+        if rt.custom:
+            # Custom resources: metadata rules plus their CRD's openAPIV3Schema.
+            causes = validation.validate(rt.group, rt.version, rt.kind, obj, old)
+            causes += validation.validate_custom(obj, rt.type_node())
+        else:
+            causes = validation.validate(rt.group, rt.version, rt.kind, obj, old)
         if causes:
             name = str(obj.get("metadata", {}).get("name", ""))
             raise errors.invalid(
@@ -537,7 +575,13 @@ class Api:
         old_meta = old["metadata"]
         meta = new["metadata"]
         # The server owns these; clients cannot change them (rest.BeforeUpdate).
-        for kept in ("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation"):
+        for kept in (
+            "uid",
+            "creationTimestamp",
+            "deletionTimestamp",
+            "deletionGracePeriodSeconds",
+            "generation",
+        ):
             if kept in old_meta:
                 meta[kept] = old_meta[kept]
             else:
@@ -546,7 +590,11 @@ class Api:
         if subresource == "status":
             # Status writes change only status (and metadata finalizers/labels are kept as they were).
             kept_status = new.get("status")
-            new = {**copy.deepcopy(old), "status": kept_status} if kept_status is not None else copy.deepcopy(old)
+            new = (
+                {**copy.deepcopy(old), "status": kept_status}
+                if kept_status is not None
+                else copy.deepcopy(old)
+            )
             if kept_status is None:
                 new.pop("status", None)
             if "managedFields" in meta:
@@ -561,9 +609,16 @@ class Api:
             added = set(meta.get("finalizers") or []) - set(old_meta.get("finalizers") or [])
             if added:
                 raise errors.invalid(
-                    rt.kind, rt.group, meta["name"], [{"reason": "FieldValueForbidden",
-                     "message": "Forbidden: no new finalizers can be added if the object is being deleted",
-                     "field": "metadata.finalizers"}],
+                    rt.kind,
+                    rt.group,
+                    meta["name"],
+                    [
+                        {
+                            "reason": "FieldValueForbidden",
+                            "message": "Forbidden: no new finalizers can be added if the object is being deleted",
+                            "field": "metadata.finalizers",
+                        }
+                    ],
                     f'{rt.qualified_kind} "{meta["name"]}" is invalid: metadata.finalizers: Forbidden: '
                     "no new finalizers can be added if the object is being deleted",
                 )
@@ -581,6 +636,7 @@ class Api:
                 node=rt.type_node(),
                 now=self.now(),
                 subresource=subresource,
+                reset_paths=_reset_paths(rt, subresource),
             )
             if mf:
                 meta["managedFields"] = mf
@@ -589,6 +645,10 @@ class Api:
         if not meta.get("managedFields"):
             meta.pop("managedFields", None)
         stored_view = self._as_version(rt, old)
+        # A write that defaulting made identical differs only in managedFields times: keep the
+        # stored ones so that it is not persisted (IgnoreManagedFieldsTimestampsTransformer).
+        new = managedfields.ignore_managed_fields_timestamps(new, stored_view)
+        meta = new["metadata"]
         if new == stored_view:
             return WriteResult(200, stored_view)
         if old_meta.get("deletionTimestamp") and not meta.get("finalizers"):
@@ -635,23 +695,29 @@ class Api:
             return
         if not spec.get("clusterIP"):
             spec["clusterIP"] = old_spec.get("clusterIP") or self._free_cluster_ip()
+        for kept in ("clusterIPs", "ipFamilies", "ipFamilyPolicy"):
+            # Allocated and defaulted once at create; a PUT leaving them out keeps them.
+            if kept not in spec and kept in old_spec:
+                spec[kept] = copy.deepcopy(old_spec[kept])
         if spec["clusterIP"] != "None":
             spec.setdefault("clusterIPs", [spec["clusterIP"]])
         else:
             spec.setdefault("clusterIPs", ["None"])
         if stype in ("NodePort", "LoadBalancer"):
             used = self._used_node_ports()
-            old_ports = {(p.get("port"), p.get("protocol", "TCP")): p.get("nodePort") for p in old_spec.get("ports", [])}
+            old_ports = {
+                (p.get("port"), p.get("protocol", "TCP")): p.get("nodePort")
+                for p in old_spec.get("ports", [])
+            }
             for p in spec.get("ports", []):
                 if not p.get("nodePort"):
-                    p["nodePort"] = old_ports.get((p.get("port"), p.get("protocol", "TCP"))) or self._free_node_port(used)
+                    p["nodePort"] = old_ports.get(
+                        (p.get("port"), p.get("protocol", "TCP"))
+                    ) or self._free_node_port(used)
                     used.add(p["nodePort"])
 
     def _free_cluster_ip(self) -> str:
-        used = {
-            s.get("spec", {}).get("clusterIP")
-            for s in self.store.items(("", "services"))
-        }
+        used = {s.get("spec", {}).get("clusterIP") for s in self.store.items(("", "services"))}
         net = ipaddress.ip_network("10.96.0.0/12")
         with self._alloc_lock:
             for _ in range(1000):
@@ -699,10 +765,20 @@ class Api:
         new["status"] = {
             "acceptedNames": copy.deepcopy(crd["spec"]["names"]),
             "conditions": [
-                {"type": "NamesAccepted", "status": "True", "lastTransitionTime": now,
-                 "reason": "NoConflicts", "message": "no conflicts found"},
-                {"type": "Established", "status": "True", "lastTransitionTime": now,
-                 "reason": "InitialNamesAccepted", "message": "the initial names have been accepted"},
+                {
+                    "type": "NamesAccepted",
+                    "status": "True",
+                    "lastTransitionTime": now,
+                    "reason": "NoConflicts",
+                    "message": "no conflicts found",
+                },
+                {
+                    "type": "Established",
+                    "status": "True",
+                    "lastTransitionTime": now,
+                    "reason": "InitialNamesAccepted",
+                    "message": "the initial names have been accepted",
+                },
             ],
             "storedVersions": [v["name"] for v in crd["spec"].get("versions", []) if v.get("storage")],
         }
@@ -764,9 +840,16 @@ class Api:
             replicas = (scale.get("spec") or {}).get("replicas", 0)
             if not isinstance(replicas, int) or replicas < 0:
                 raise errors.invalid(
-                    "Scale", "autoscaling", name,
-                    [{"reason": "FieldValueInvalid", "message": "Invalid value: must be greater than or equal to 0",
-                      "field": "spec.replicas"}],
+                    "Scale",
+                    "autoscaling",
+                    name,
+                    [
+                        {
+                            "reason": "FieldValueInvalid",
+                            "message": "Invalid value: must be greater than or equal to 0",
+                            "field": "spec.replicas",
+                        }
+                    ],
                     f'Scale.autoscaling "{name}" is invalid: spec.replicas: Invalid value: {replicas}: '
                     "must be greater than or equal to 0",
                 )
@@ -776,9 +859,24 @@ class Api:
             for part in path[:-1]:
                 target = target.setdefault(part, {})
             target[path[-1]] = replicas
-            result = self._commit_update(rt, self.store.get(_tk(rt), _ns_key(rt, namespace, name)) or current,
-                                         new, opts, "scale", applied=False)
+            result = self._commit_update(
+                rt,
+                self.store.get(_tk(rt), _ns_key(rt, namespace, name)) or current,
+                new,
+                opts,
+                "scale",
+                applied=False,
+            )
             return WriteResult(result.code, self._scale_of(rt, result.obj))
+
+
+def _reset_paths(rt: ResourceType, subresource: str) -> tuple[str, ...] | None:
+    """Fields a write may not change, so no manager gains them: None lets managedfields use the
+    built-in kinds' strategies; custom resources with a status subresource reset ``status`` on
+    main writes and everything else on ``/status`` writes."""
+    if not rt.custom or not rt.status_subresource:
+        return None
+    return ("spec", "metadata.labels", "metadata.annotations") if subresource == "status" else ("status",)
 
 
 def _spec_replicas_path(rt: ResourceType) -> list[str]:
@@ -824,5 +922,3 @@ def _selector_string(sel: dict[str, Any]) -> str:
         elif op == "DoesNotExist":
             parts.append(f"!{key}")
     return ",".join(parts)
-
-

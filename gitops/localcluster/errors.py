@@ -68,7 +68,10 @@ def not_found(plural: str, group: str, name: str) -> StatusError:
 
 def already_exists(plural: str, group: str, name: str) -> StatusError:
     return StatusError(
-        409, "AlreadyExists", f'{_qualified(plural, group)} "{name}" already exists', _details(name, group, plural)
+        409,
+        "AlreadyExists",
+        f'{_qualified(plural, group)} "{name}" already exists',
+        _details(name, group, plural),
     )
 
 
@@ -102,12 +105,14 @@ def unsupported_media_type(content_type: str, supported: list[str]) -> StatusErr
     return StatusError(
         415,
         "UnsupportedMediaType",
-        f'the body of the request was in an unknown format - accepted media types include: {", ".join(supported)}',
+        f"the body of the request was in an unknown format - accepted media types include: {', '.join(supported)}",
         {},
     )
 
 
-def forbidden(plural: str, group: str, name: str, message: str, cause_reason: str | None = None) -> StatusError:
+def forbidden(
+    plural: str, group: str, name: str, message: str, cause_reason: str | None = None
+) -> StatusError:
     causes = [{"reason": cause_reason, "message": message, "field": ""}] if cause_reason else None
     return StatusError(
         403,

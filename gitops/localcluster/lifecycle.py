@@ -73,11 +73,13 @@ class LifecycleWorker:
 
     def pass_once(self) -> bool:
         """One scan; True when it changed something (another pass may find more)."""
-        api, store = self.api, self.api.store
+        store = self.api.store
         types = self._types()
         changed = False
         with store.lock:
-            everything = [(types[tk], obj) for tk in store.type_keys() if tk in types for obj in store.items(tk)]
+            everything = [
+                (types[tk], obj) for tk in store.type_keys() if tk in types for obj in store.items(tk)
+            ]
         uids = {obj["metadata"].get("uid") for _, obj in everything}
         by_owner: dict[str, list[tuple[ResourceType, dict[str, Any]]]] = {}
         for rt, obj in everything:
@@ -152,7 +154,9 @@ class LifecycleWorker:
         self, rt: ResourceType, ns: dict[str, Any], everything: list[tuple[ResourceType, dict[str, Any]]]
     ) -> bool:
         name = ns["metadata"]["name"]
-        contents = [(crt, o) for crt, o in everything if crt.namespaced and o["metadata"].get("namespace") == name]
+        contents = [
+            (crt, o) for crt, o in everything if crt.namespaced and o["metadata"].get("namespace") == name
+        ]
         changed = False
         for crt, obj in contents:
             changed |= self._delete(crt, obj, "Background")

@@ -1,34 +1,38 @@
 """Server-side apply and managedFields, as kube-apiserver 1.32 computes them (pure, no I/O).
 
-A faithful port of ``sigs.k8s.io/structured-merge-diff/v4`` (v4.4.2: ``merge/update.go``,
-``typed/{merge,compare,remove,tofieldset,helpers}.go``, ``fieldpath/{set,element,serialize*}.go``)
-and of the manager chain in ``k8s.io/apimachinery/pkg/util/managedfields/internal`` (K8S-API.md §5,
-https://kubernetes.io/docs/reference/using-api/server-side-apply/). Objects are plain JSON dicts;
-types come from :mod:`gitops.localcluster.schema`.
+A port of ``sigs.k8s.io/structured-merge-diff/v4`` (v4.4: ``merge/update.go``, ``typed/{merge,
+compare,remove,tofieldset,helpers}.go``, ``fieldpath/{set,element,serialize*}.go``) and of the
+manager chain of ``k8s.io/apimachinery/pkg/util/managedfields/internal`` (K8S-API.md §5,
+https://kubernetes.io/docs/reference/using-api/server-side-apply/). Objects are plain JSON dicts,
+types come from :mod:`gitops.localcluster.schema`; results never share containers with arguments.
 
-The server calls two functions:
+The server calls:
 
-- :func:`apply` (``PATCH`` with ``application/apply-patch+yaml``) merges an applied configuration
-  into the live object and returns the new object with its ``metadata.managedFields``, or raises
-  :class:`ApplyConflict` (409) / :class:`SchemaError` (a config the schema cannot type: 500 with
-  reason ``""``, as the real server answers) / ``ValueError`` (``metadata.managedFields must be nil``,
-  400).
-- :func:`update` (create, ``PUT``, every other patch) returns the ``managedFields`` entries to store
-  with the new object (``[]``: store none). Updates never conflict.
+- :func:`apply` (``application/apply-patch+yaml``): merges an applied configuration into the live
+  object (None: the apply creates it) and returns the new object with ``metadata.managedFields``.
+  Raises :class:`ApplyConflict` (409), :class:`SchemaError` (a list item the schema cannot key: the
+  real server answers 500 with reason ``""``) or ``ValueError`` (``metadata.managedFields must be
+  nil``: 400). Defaulting, validation and the strategy come after, as in the real pipeline.
+- :func:`update` (create, ``PUT``, every other patch): the entries to store with the new object
+  (``[]``: none). Updates never conflict; client-sent managedFields are honoured.
+- :func:`ignore_managed_fields_timestamps`: for a caller that changes the object after apply
+  (defaulting), reverts timestamps when nothing else changed, so an identical write is a no-op.
 
-Both run the same chain as ``NewDefaultFieldManager``, outermost first: last-applied annotation
-updater and conflict upgrade (manager ``kubectl`` only), skip-non-applied (``before-first-apply``),
-cap of 10 Update entries (``ancient-changes``), manager identity (Apply: manager + subresource;
-Update: manager + apiVersion + subresource), timestamps (``current-operation``), strip of metadata
-fields, then the structured merge. Field sets are :class:`FieldSet` values of paths; a path is a
-tuple of field names (``str``) and :class:`ListItem` elements, and :func:`encode_fields_v1` /
-:func:`decode_fields_v1` convert them to and from the FieldsV1 JSON.
+``reset_paths`` are the strategy's reset fields (GetResetFields), dotted; by default a built-in kind
+with a status resets ``status`` on main writes and ``spec`` on ``status`` writes. They are neither
+owned nor changed.
 
-Known simplifications, none visible to kubectl or client-go: every manager's set is taken to be at
-the request's apiVersion (no conversion between versions); a field whose value becomes null (a
-``null`` in the applied configuration, a container emptied by pruning) is dropped from the result,
-as the real server's round trip through Go structs drops omitempty fields; the Go zero object used
-on create is approximated from the schema (:func:`_zero`).
+Both run ``NewDefaultFieldManager``'s chain, outermost first: the last-applied annotation updater
+and conflict upgrade (manager ``kubectl`` only), skip-non-applied (``before-first-apply``), the cap
+of 10 Update entries (``ancient-changes``), manager identity (Apply: manager + subresource; Update:
+manager + apiVersion + subresource), timestamps (``current-operation``), the strip of metadata
+fields, then the structured merge. A :class:`FieldSet` holds paths: tuples of field names and
+:class:`ListItem` elements; :func:`encode_fields_v1`/:func:`decode_fields_v1` speak FieldsV1 JSON.
+
+Simplifications, none visible to kubectl or client-go: every manager's set is taken to be at the
+request's apiVersion (no conversion); the Go round trip of a merged object is emulated (null and
+empty omitempty fields vanish, non-pointer structs stay, see :func:`_round_trip`); the Go zero
+object a create is compared with is derived from the schema (:func:`_zero`).
 """
 
 from __future__ import annotations
@@ -420,10 +424,8 @@ def _emit(node: dict[Any, Any]) -> dict[str, Any]:
         if len(child) == 1 and _MEMBER in child:
             out[key] = {}
         else:
-            sub = _emit(child)
-            if _MEMBER in child:
-                sub["."] = {}
-            out[key] = sub
+            # emitContentsV1 writes "." before the children
+            out[key] = {".": {}, **_emit(child)} if _MEMBER in child else _emit(child)
     return out
 
 
@@ -755,26 +757,43 @@ def _prune(merged: dict[str, Any], t: _Type, managed: dict[_Id, _Versioned], las
     return _remove(merged, t, _trie((merged_set - _named_set(pruned, t)) & last_named))
 
 
-def _has_null(v: Any) -> bool:
-    """Whether a JSON value may hold a null (a false positive only costs a walk)."""
+def _may_vanish(v: Any) -> bool:
+    """Whether a config may hold a null or an empty container (a false positive costs a walk)."""
     try:
-        return b"null" in orjson.dumps(v)
+        text = orjson.dumps(v)
     except TypeError:
         return True
+    return b"null" in text or b"{}" in text or b"[]" in text
 
 
-def _drop_new_nulls(v: Any, base: Any) -> None:
-    """Drops null map values that are not null in ``base`` (Go structs drop omitempty nils)."""
+def _round_trip(v: Any, base: Any, t: _Type) -> None:
+    """What the real server's round trip through Go structs does to a merged object: null fields
+    vanish, and so do empty maps and lists of built-in types (omitempty; required fields are not
+    omitempty), unless ``base`` (the live object) has them the same way. Custom resources, kept
+    unstructured, keep their empty containers."""
     if type(v) is dict:
         bmap = base if type(base) is dict else {}
-        for k in [k for k, x in v.items() if x is None and bmap.get(k, _MISSING) is not None]:
-            del v[k]
-        for k, x in v.items():
-            _drop_new_nulls(x, bmap.get(k))
+        required = t.tn.required if t.ref else ()
+        for k in bmap:
+            if k not in v and _embedded(t, k, t.field(k)):
+                v[k] = {}  # pruned away, but a non-pointer struct: Go writes its zero value
+        for k in list(v):
+            x, b, child = v[k], bmap.get(k, _MISSING), t.field(k)
+            if x is None and b is not None:
+                if _embedded(t, k, child):
+                    v[k] = {}  # a non-pointer struct: Go writes its zero value
+                else:
+                    del v[k]
+            elif x == {} or x == []:
+                if t.ref and child.kind in ("map", "list") and k not in required and b in (_MISSING, None):
+                    del v[k]
+            elif type(x) is dict or type(x) is list:
+                _round_trip(x, b, child)
     elif type(v) is list:
         blist = base if type(base) is list else []
         for i, x in enumerate(v):
-            _drop_new_nulls(x, blist[i] if i < len(blist) else None)
+            if type(x) is dict or type(x) is list:
+                _round_trip(x, blist[i] if i < len(blist) else None, t.elem)
 
 
 # Non-pointer structs of the built-in Go types: present ({}) in the zero object the real server
@@ -796,7 +815,7 @@ _OBJECT_META = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"
 
 
 def _zero(t: _Type) -> dict[str, Any]:
-    """The Go zero object of a kind, as unstructured JSON: the ``live`` of a create. It only decides
+    """The Go zero object of a built-in kind, as JSON: the ``live`` of a create. It only decides
     which containers a create "adds" (``".": {}``): ``spec`` is no addition, ``spec.strategy`` of a
     Deployment is none either, labels are. Custom resources start from an empty object."""
     if t._zero is None:
@@ -808,16 +827,20 @@ def _zero_struct(t: _Type, top: bool) -> dict[str, Any]:
     if t.ref == _OBJECT_META:
         return {"creationTimestamp": None}
     out: dict[str, Any] = {}
-    required = t.tn.required
     for name in t.props:
         child = t.field(name)
-        if child.kind == "struct" and (
-            child.ref in _EMBEDDED or child.ref == _OBJECT_META or (top and name in ("spec", "status"))
-        ):
+        if _embedded(t, name, child):
             out[name] = _zero_struct(child, top=False)
-        elif name in required and child.kind != "scalar":
+        elif name in t.tn.required and child.kind != "scalar":
             out[name] = None
     return out
+
+
+def _embedded(parent: _Type, name: str, child: _Type) -> bool:
+    """Whether a field is a non-pointer struct in the built-in Go types (never null, never absent)."""
+    if child.kind != "struct" or not parent.ref:
+        return False
+    return child.ref in _EMBEDDED or child.ref == _OBJECT_META or (parent.root and name in ("spec", "status"))
 
 
 # --------------------------------------------------------------------------------- managers
@@ -1184,9 +1207,8 @@ def apply(
 ) -> dict[str, Any]:
     """Server-side apply of ``config`` onto ``live`` (None: the apply creates the object).
 
-    Returns a new object (sharing nothing with the arguments) with ``metadata.managedFields`` set;
-    defaulting, validation and the strategy's resets are the caller's, as in the real pipeline.
-    ``reset_paths`` are the strategy's reset fields (dotted), see :func:`_reset_set`.
+    Returns a new object (sharing nothing with the arguments) with ``metadata.managedFields`` set
+    and the ``reset_paths`` as ``live`` has them; defaulting and validation are the caller's.
     """
     meta = config.get("metadata")
     if type(meta) is dict and meta.get("managedFields") is not None:
@@ -1232,8 +1254,8 @@ def apply(
             raise _apply_conflict(left, exc.versions) from None
         merged, managed, times = run(True)
 
-    if prunes or _has_null(config):
-        _drop_new_nulls(merged, body)
+    if prunes or _may_vanish(config):
+        _round_trip(merged, body, t)
     for path in ignored:
         _restore(merged, body, path)
     annotations = (merged.get("metadata") or {}).get("annotations")

@@ -84,7 +84,10 @@ class LocalCluster:
         self._server = uvicorn.Server(config)
         self._sock.listen(512)
         self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [self._sock]}, name=f"localcluster-{self.port}", daemon=True
+            target=self._server.run,
+            kwargs={"sockets": [self._sock]},
+            name=f"localcluster-{self.port}",
+            daemon=True,
         )
         self._thread.start()
         while not self._server.started:
@@ -157,8 +160,10 @@ class LocalCluster:
             "clusters": [{"name": "gitops-local", "cluster": {"server": self.url}}],
             "users": [{"name": "gitops-local", "user": {}}],
             "contexts": [
-                {"name": "gitops-local", "context": {"cluster": "gitops-local", "user": "gitops-local",
-                                                     "namespace": "default"}}
+                {
+                    "name": "gitops-local",
+                    "context": {"cluster": "gitops-local", "user": "gitops-local", "namespace": "default"},
+                }
             ],
             "current-context": "gitops-local",
             "preferences": {},

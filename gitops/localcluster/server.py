@@ -106,16 +106,23 @@ class RequestLog:
 
     def to_json(self, since: int = 0) -> dict[str, Any]:
         counts = [
-            {"verb": v, "resource": r, "userAgent": ua, "count": n} for (v, r, ua), n in sorted(self.counts().items())
+            {"verb": v, "resource": r, "userAgent": ua, "count": n}
+            for (v, r, ua), n in sorted(self.counts().items())
         ]
-        return {"lastSeq": self._seq, "counters": counts, "requests": [asdict(r) for r in self.records(since)]}
+        return {
+            "lastSeq": self._seq,
+            "counters": counts,
+            "requests": [asdict(r) for r in self.records(since)],
+        }
 
 
 def _dumps(obj: Any) -> bytes:
     return orjson.dumps(obj)
 
 
-def _json(obj: Any, code: int = 200, headers: dict[str, str] | None = None, media_type: str = JSON) -> Response:
+def _json(
+    obj: Any, code: int = 200, headers: dict[str, str] | None = None, media_type: str = JSON
+) -> Response:
     return Response(_dumps(obj), status_code=code, media_type=media_type, headers=headers)
 
 
@@ -133,7 +140,9 @@ def parse_bool(value: str | None, name: str) -> bool:
         return True
     if value in _FALSE:
         return False
-    raise errors.bad_request(f'strconv.ParseBool: parsing "{value}": invalid syntax for query parameter {name}')
+    raise errors.bad_request(
+        f'strconv.ParseBool: parsing "{value}": invalid syntax for query parameter {name}'
+    )
 
 
 @dataclass
@@ -172,7 +181,9 @@ def parse_resource_path(parts: list[str]) -> Route | None:
 
 def _wants_table(accept: str) -> bool:
     for part in accept.split(","):
-        params = {p.split("=", 1)[0].strip(): p.split("=", 1)[1].strip() for p in part.split(";")[1:] if "=" in p}
+        params = {
+            p.split("=", 1)[0].strip(): p.split("=", 1)[1].strip() for p in part.split(";")[1:] if "=" in p
+        }
         if params.get("as") == "Table" and params.get("g", "meta.k8s.io") == "meta.k8s.io":
             return True
         if part.strip().split(";")[0] in (JSON, "*/*", "application/*"):
@@ -205,7 +216,12 @@ class ClusterApp:
         route = parse_resource_path(parts)
         verb = ""
         info: dict[str, Any] = {
-            "group": "", "resource": "", "subresource": "", "namespace": "", "name": "", "path": path,
+            "group": "",
+            "resource": "",
+            "subresource": "",
+            "namespace": "",
+            "name": "",
+            "path": path,
         }
         dry_run = False
         try:
@@ -214,8 +230,11 @@ class ClusterApp:
                 verb = request.method.lower()
                 return await self._non_resource(request, parts, query)
             info.update(
-                group=route.group, resource=route.plural, subresource=route.subresource,
-                namespace=route.namespace, name=route.name,
+                group=route.group,
+                resource=route.plural,
+                subresource=route.subresource,
+                namespace=route.namespace,
+                name=route.name,
             )
             verb = self._verb(request.method, route, query)
             dry_run = self._dry_run(query)
@@ -259,7 +278,9 @@ class ClusterApp:
             if parts[:2] == ["debug", "requests"] and request.method == "DELETE":
                 self.requests.reset()
                 return _json({"reset": True})
-            raise errors.StatusError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource")
+            raise errors.StatusError(
+                405, "MethodNotAllowed", "the server does not allow this method on the requested resource"
+            )
         reg = self.api.registry
         accept = request.headers.get("accept", "")
         if parts == ["version"]:
@@ -293,7 +314,9 @@ class ClusterApp:
             if doc is not None:
                 return _json(doc)
         if parts == ["openapi", "v3"]:
-            return self._cached(("openapi-index", reg.generation), lambda: discovery.openapi_v3_index(reg), JSON)
+            return self._cached(
+                ("openapi-index", reg.generation), lambda: discovery.openapi_v3_index(reg), JSON
+            )
         if len(parts) > 2 and parts[:2] == ["openapi", "v3"]:
             # Served as the very bytes the index's hash was computed from.
             raw = discovery.openapi_v3_document_json(reg, "/".join(parts[2:]))
@@ -317,9 +340,11 @@ class ClusterApp:
             raise errors.StatusError(404, "NotFound", "the server could not find the requested resource", {})
         if route.namespace and not rt.namespaced:
             raise errors.StatusError(404, "NotFound", "the server could not find the requested resource", {})
-        if route.subresource not in ("", "status", "scale") or (
-            route.subresource == "status" and not rt.status_subresource
-        ) or (route.subresource == "scale" and not rt.scale_subresource):
+        if (
+            route.subresource not in ("", "status", "scale")
+            or (route.subresource == "status" and not rt.status_subresource)
+            or (route.subresource == "scale" and not rt.scale_subresource)
+        ):
             raise errors.StatusError(404, "NotFound", "the server could not find the requested resource", {})
         return rt
 
@@ -337,8 +362,15 @@ class ClusterApp:
             raise
         finally:
             self.requests.record(
-                verb=verb, group=route.group, resource=route.plural, subresource=route.subresource,
-                namespace=route.namespace, name=route.name, user_agent=ua, code=code, dry_run=dry_run,
+                verb=verb,
+                group=route.group,
+                resource=route.plural,
+                subresource=route.subresource,
+                namespace=route.namespace,
+                name=route.name,
+                user_agent=ua,
+                code=code,
+                dry_run=dry_run,
                 path=request.url.path,
             )
 
@@ -348,18 +380,21 @@ class ClusterApp:
             raise errors.request_entity_too_large(MAX_BODY_BYTES)
         if "protobuf" in content_type:
             raise errors.unsupported_media_type(
-                content_type, [JSON, "application/yaml"],
+                content_type,
+                [JSON, "application/yaml"],
             )
         if not raw.strip():
             raise errors.bad_request("the request body is empty")
         try:
             if "yaml" in content_type:
-                return yaml.load(raw, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
+                return yaml.load(raw, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
             return orjson.loads(raw)
         except (orjson.JSONDecodeError, yaml.YAMLError, UnicodeDecodeError) as exc:
             raise errors.bad_request(f"error decoding request body: {exc}") from exc
 
-    def _write_options(self, query: dict[str, str], ua: str, dry_run: bool, *, apply: bool = False) -> WriteOptions:
+    def _write_options(
+        self, query: dict[str, str], ua: str, dry_run: bool, *, apply: bool = False
+    ) -> WriteOptions:
         manager = query.get("fieldManager")
         if manager is not None and len(manager) > 128:
             raise errors.bad_request("fieldManager: Too long: may not be longer than 128 characters")
@@ -370,7 +405,7 @@ class ClusterApp:
             )
         force = parse_bool(query.get("force"), "force") if "force" in query else False
         return WriteOptions(
-            manager=manager if (manager or apply) else manager_from_user_agent(ua),
+            manager=manager if manager else ("" if apply else manager_from_user_agent(ua)),
             dry_run=dry_run,
             field_validation=fv,
             force=force,
@@ -390,7 +425,7 @@ class ClusterApp:
         api = self.api
         ns = route.namespace
         ctype = request.headers.get("content-type", JSON).split(";")[0].strip().lower()
-        if verb not in rt.verbs and verb != "watch" or (verb == "watch" and "watch" not in rt.verbs):
+        if (verb not in rt.verbs and verb != "watch") or (verb == "watch" and "watch" not in rt.verbs):
             raise errors.method_not_allowed(verb, rt.plural)
         if verb == "get":
             if route.subresource == "scale":
@@ -473,7 +508,9 @@ class ClusterApp:
         self, rt: ResourceType, query: dict[str, str]
     ) -> tuple[selectors.LabelSelector | None, selectors.FieldSelector | None]:
         try:
-            ls = selectors.parse_label_selector(query["labelSelector"]) if query.get("labelSelector") else None
+            ls = (
+                selectors.parse_label_selector(query["labelSelector"]) if query.get("labelSelector") else None
+            )
             fs = (
                 selectors.parse_field_selector(
                     query["fieldSelector"],
@@ -481,7 +518,10 @@ class ClusterApp:
                     rt.kind,
                     custom=rt.custom,
                     namespaced=rt.namespaced,
-                    selectable_fields=[f.get("jsonPath", "") for f in (self._crd_version(rt) or {}).get("selectableFields") or []],
+                    selectable_fields=[
+                        f.get("jsonPath", "")
+                        for f in (self._crd_version(rt) or {}).get("selectableFields") or []
+                    ],
                 )
                 if query.get("fieldSelector")
                 else None
@@ -525,19 +565,27 @@ class ClusterApp:
                 rv = token_rv
             items = store.items((rt.group, rt.plural), ns or None)
         if start_after is not None:
-            items = [o for o in items if (o["metadata"].get("namespace", ""), o["metadata"]["name"]) > start_after]
+            items = [
+                o for o in items if (o["metadata"].get("namespace", ""), o["metadata"]["name"]) > start_after
+            ]
         if ls is not None or fs is not None:
             items = [o for o in items if self._matches(o, ls, fs)]
         meta: dict[str, Any] = {"resourceVersion": str(rv)}
         if limit and len(items) > limit:
             last = items[limit - 1]["metadata"]
-            meta["continue"] = __import__("base64").urlsafe_b64encode(
-                orjson.dumps({"rv": rv, "ns": last.get("namespace", ""), "name": last["name"]})
-            ).decode()
+            meta["continue"] = (
+                __import__("base64")
+                .urlsafe_b64encode(
+                    orjson.dumps({"rv": rv, "ns": last.get("namespace", ""), "name": last["name"]})
+                )
+                .decode()
+            )
             meta["remainingItemCount"] = len(items) - limit
             items = items[:limit]
         if _wants_table(request.headers.get("accept", "")):
-            return _json(self._table(rt, items, query, str(rv), meta.get("continue"), meta.get("remainingItemCount")))
+            return _json(
+                self._table(rt, items, query, str(rv), meta.get("continue"), meta.get("remainingItemCount"))
+            )
         if rt.custom:
             items = [self.api._as_version(rt, o) for o in items]
         else:
@@ -576,7 +624,9 @@ class ClusterApp:
         """The CRD's entry for this custom resource version (None for built-ins)."""
         if not rt.custom:
             return None
-        crd = self.api.store.get(("apiextensions.k8s.io", "customresourcedefinitions"), ("", f"{rt.plural}.{rt.group}"))
+        crd = self.api.store.get(
+            ("apiextensions.k8s.io", "customresourcedefinitions"), ("", f"{rt.plural}.{rt.group}")
+        )
         for v in (crd or {}).get("spec", {}).get("versions", []):
             if v.get("name") == rt.version:
                 return dict(v)
@@ -590,7 +640,7 @@ class ClusterApp:
         rv_param = query.get("resourceVersion") or ""
         store = self.api.store
         loop = asyncio.get_running_loop()
-        queue: asyncio.Queue[Event | None] = asyncio.Queue()
+        queue: asyncio.Queue[Event] = asyncio.Queue()
 
         def deliver(event: Event) -> None:
             loop.call_soon_threadsafe(queue.put_nowait, event)
@@ -658,12 +708,20 @@ class ClusterApp:
                     except TimeoutError:
                         if bookmarks and loop.time() >= next_bookmark:
                             next_bookmark = loop.time() + 1.0
-                            yield orjson.dumps({"type": "BOOKMARK", "object": {
-                                "kind": rt.kind, "apiVersion": rt.api_version,
-                                "metadata": {"resourceVersion": str(store.resource_version)}}}) + b"\n"
+                            yield (
+                                orjson.dumps(
+                                    {
+                                        "type": "BOOKMARK",
+                                        "object": {
+                                            "kind": rt.kind,
+                                            "apiVersion": rt.api_version,
+                                            "metadata": {"resourceVersion": str(store.resource_version)},
+                                        },
+                                    }
+                                )
+                                + b"\n"
+                            )
                         continue
-                    if ev is None:
-                        return
                     out = translate(ev)
                     if out:
                         yield out
@@ -685,11 +743,19 @@ class ClusterApp:
                 meta = obj["metadata"]
                 self.api.delete(rt, meta.get("namespace", ""), meta["name"], options, dry_run)
                 deleted.append(self.api._as_version(rt, obj))
-        items = deleted if rt.custom else [{k: v for k, v in o.items() if k not in ("kind", "apiVersion")} for o in deleted]
-        return _json({
-            "kind": rt.list_kind, "apiVersion": rt.api_version,
-            "metadata": {"resourceVersion": str(self.api.store.resource_version)}, "items": items,
-        })
+        items = (
+            deleted
+            if rt.custom
+            else [{k: v for k, v in o.items() if k not in ("kind", "apiVersion")} for o in deleted]
+        )
+        return _json(
+            {
+                "kind": rt.list_kind,
+                "apiVersion": rt.api_version,
+                "metadata": {"resourceVersion": str(self.api.store.resource_version)},
+                "items": items,
+            }
+        )
 
 
 def _as_dict(body: Any) -> dict[str, Any]:

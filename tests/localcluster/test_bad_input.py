@@ -32,7 +32,9 @@ def _cm_url(ns: str, name: str = "") -> str:
 
 
 def test_malformed_json_is_400(http: httpx.Client, namespace: str) -> None:
-    resp = http.post(_cm_url(namespace), content=b'{"metadata": {"name": ', headers={"content-type": "application/json"})
+    resp = http.post(
+        _cm_url(namespace), content=b'{"metadata": {"name": ', headers={"content-type": "application/json"}
+    )
     assert resp.status_code == 400
     assert _status(resp)["reason"] == "BadRequest"
 
@@ -72,7 +74,9 @@ def test_invalid_name_is_422_with_cause(http: httpx.Client, namespace: str) -> N
     assert resp.status_code == 422
     body = _status(resp)
     assert body["reason"] == "Invalid"
-    assert body["message"].startswith('ConfigMap "Not_Valid" is invalid: metadata.name: Invalid value: "Not_Valid": ')
+    assert body["message"].startswith(
+        'ConfigMap "Not_Valid" is invalid: metadata.name: Invalid value: "Not_Valid": '
+    )
     assert body["details"]["causes"][0]["field"] == "metadata.name"
 
 
@@ -95,7 +99,9 @@ def test_apply_without_field_manager_is_422(http: httpx.Client, namespace: str) 
 def test_force_on_non_apply_patch_is_422(http: httpx.Client, namespace: str) -> None:
     http.post(_cm_url(namespace), json={"metadata": {"name": "f"}})
     resp = http.patch(
-        _cm_url(namespace, "f") + "?force=true", content=b"{}", headers={"content-type": "application/merge-patch+json"}
+        _cm_url(namespace, "f") + "?force=true",
+        content=b"{}",
+        headers={"content-type": "application/merge-patch+json"},
     )
     assert resp.status_code == 422
     assert "force: Forbidden: may not be specified for non-apply patch" in _status(resp)["message"]
@@ -107,7 +113,10 @@ def test_max_surge_and_unavailable_both_zero_is_422(http: httpx.Client, namespac
         "spec": {
             "selector": {"matchLabels": {"a": "b"}},
             "strategy": {"rollingUpdate": {"maxSurge": 0, "maxUnavailable": 0}},
-            "template": {"metadata": {"labels": {"a": "b"}}, "spec": {"containers": [{"name": "c", "image": "i"}]}},
+            "template": {
+                "metadata": {"labels": {"a": "b"}},
+                "spec": {"containers": [{"name": "c", "image": "i"}]},
+            },
         },
     }
     resp = http.post(f"/apis/apps/v1/namespaces/{namespace}/deployments", json=body)
@@ -121,14 +130,18 @@ def test_max_surge_and_unavailable_both_zero_is_422(http: httpx.Client, namespac
 
 def test_oversize_body_is_413(http: httpx.Client, namespace: str) -> None:
     big = {"metadata": {"name": "big"}, "data": {"k": "x" * (3 * 1024 * 1024 + 10)}}
-    resp = http.post(_cm_url(namespace), content=json.dumps(big).encode(), headers={"content-type": "application/json"})
+    resp = http.post(
+        _cm_url(namespace), content=json.dumps(big).encode(), headers={"content-type": "application/json"}
+    )
     assert resp.status_code == 413
     assert _status(resp)["reason"] == "RequestEntityTooLarge"
 
 
 def test_protobuf_body_is_415(http: httpx.Client, namespace: str) -> None:
     resp = http.post(
-        _cm_url(namespace), content=b"k8s\x00\x0a", headers={"content-type": "application/vnd.kubernetes.protobuf"}
+        _cm_url(namespace),
+        content=b"k8s\x00\x0a",
+        headers={"content-type": "application/vnd.kubernetes.protobuf"},
     )
     assert resp.status_code == 415
     assert _status(resp)["reason"] == "UnsupportedMediaType"
@@ -137,17 +150,35 @@ def test_protobuf_body_is_415(http: httpx.Client, namespace: str) -> None:
 def test_strategic_merge_patch_on_custom_resource_is_415(http: httpx.Client, cluster: LocalCluster) -> None:
     # A real server refuses strategic merge patches for CRs (K8S-API.md §3.6).
     crd = {
-        "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
         "metadata": {"name": "things.bad.example.com"},
-        "spec": {"group": "bad.example.com", "scope": "Cluster",
-                 "names": {"plural": "things", "singular": "thing", "kind": "Thing"},
-                 "versions": [{"name": "v1", "served": True, "storage": True,
-                               "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}}}]},
+        "spec": {
+            "group": "bad.example.com",
+            "scope": "Cluster",
+            "names": {"plural": "things", "singular": "thing", "kind": "Thing"},
+            "versions": [
+                {
+                    "name": "v1",
+                    "served": True,
+                    "storage": True,
+                    "schema": {
+                        "openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
+                    },
+                }
+            ],
+        },
     }
     assert http.post("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", json=crd).status_code == 201
-    assert http.post("/apis/bad.example.com/v1/things", json={"metadata": {"name": "t"}, "spec": {"a": 1}}).status_code == 201
+    assert (
+        http.post(
+            "/apis/bad.example.com/v1/things", json={"metadata": {"name": "t"}, "spec": {"a": 1}}
+        ).status_code
+        == 201
+    )
     resp = http.patch(
-        "/apis/bad.example.com/v1/things/t", content=b'{"spec":{"a":2}}',
+        "/apis/bad.example.com/v1/things/t",
+        content=b'{"spec":{"a":2}}',
         headers={"content-type": "application/strategic-merge-patch+json"},
     )
     assert resp.status_code == 415
@@ -158,38 +189,48 @@ def test_invalid_label_selector_is_400(http: httpx.Client, namespace: str) -> No
     assert resp.status_code == 400
 
 
-_paths = st.sampled_from([
-    "/api/v1/namespaces/default/configmaps",
-    "/api/v1/namespaces/default/configmaps/x",
-    "/apis/apps/v1/namespaces/default/deployments",
-    "/apis/apps/v1/namespaces/default/deployments/x",
-    "/apis/apps/v1/namespaces/default/deployments/x/scale",
-    "/apis/apps/v1/namespaces/default/deployments/x/status",
-    "/api/v1/namespaces",
-    "/api/v1/namespaces/x",
-    "/api/v1/nodes",
-    "/apis/nope/v1/things",
-])
+_paths = st.sampled_from(
+    [
+        "/api/v1/namespaces/default/configmaps",
+        "/api/v1/namespaces/default/configmaps/x",
+        "/apis/apps/v1/namespaces/default/deployments",
+        "/apis/apps/v1/namespaces/default/deployments/x",
+        "/apis/apps/v1/namespaces/default/deployments/x/scale",
+        "/apis/apps/v1/namespaces/default/deployments/x/status",
+        "/api/v1/namespaces",
+        "/api/v1/namespaces/x",
+        "/api/v1/nodes",
+        "/apis/nope/v1/things",
+    ]
+)
 _json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
+    ),
     max_leaves=20,
 )
 _bodies = st.one_of(
     st.binary(max_size=200),
     _json_values.map(lambda v: json.dumps(v).encode()),
     st.fixed_dictionaries(
-        {"metadata": st.fixed_dictionaries({"name": st.text(max_size=20)}), "spec": _json_values, "data": _json_values}
+        {
+            "metadata": st.fixed_dictionaries({"name": st.text(max_size=20)}),
+            "spec": _json_values,
+            "data": _json_values,
+        }
     ).map(lambda v: json.dumps(v).encode()),
 )
-_content_types = st.sampled_from([
-    "application/json",
-    "application/merge-patch+json",
-    "application/json-patch+json",
-    "application/strategic-merge-patch+json",
-    "application/apply-patch+yaml",
-    "text/plain",
-])
+_content_types = st.sampled_from(
+    [
+        "application/json",
+        "application/merge-patch+json",
+        "application/json-patch+json",
+        "application/strategic-merge-patch+json",
+        "application/apply-patch+yaml",
+        "text/plain",
+    ]
+)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -198,7 +239,9 @@ _content_types = st.sampled_from([
     path=_paths,
     body=_bodies,
     content_type=_content_types,
-    query=st.sampled_from(["", "?fieldManager=fuzz", "?fieldManager=fuzz&force=true", "?dryRun=All", "?watch=x"]),
+    query=st.sampled_from(
+        ["", "?fieldManager=fuzz", "?fieldManager=fuzz&force=true", "?dryRun=All", "?watch=x"]
+    ),
 )
 def test_fuzzed_requests_always_get_an_answer(
     http: httpx.Client, method: str, path: str, body: bytes, content_type: str, query: str

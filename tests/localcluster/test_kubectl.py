@@ -16,7 +16,9 @@ from tests.conftest import Kubectl
 pytestmark = pytest.mark.kubectl
 
 
-def deployment(ns: str, name: str = "web", replicas: int = 2, image: str = "nginx:1.25", cpu: str = "500m") -> str:
+def deployment(
+    ns: str, name: str = "web", replicas: int = 2, image: str = "nginx:1.25", cpu: str = "500m"
+) -> str:
     return textwrap.dedent(
         f"""\
         apiVersion: apps/v1
@@ -75,7 +77,9 @@ def test_client_side_apply_twice_reports_unchanged(kubectl: Kubectl, namespace: 
     assert "kubectl.kubernetes.io/last-applied-configuration" in obj["metadata"]["annotations"]
 
 
-def test_non_canonical_quantity_reapply_says_configured_but_writes_nothing(kubectl: Kubectl, namespace: str) -> None:
+def test_non_canonical_quantity_reapply_says_configured_but_writes_nothing(
+    kubectl: Kubectl, namespace: str
+) -> None:
     """kubernetes#116135: with ``cpu: "0.5"`` kubectl's three-way patch always carries the
     quantity (the server stores "500m"), so a re-apply prints "configured"; the server finds
     the result equal to the stored object and persists nothing."""
@@ -102,10 +106,27 @@ def test_apply_stores_canonical_quantities_and_defaults(kubectl: Kubectl, namesp
 
 
 def test_server_side_apply_conflict_then_force(kubectl: Kubectl, namespace: str) -> None:
-    kubectl.run("apply", "-f", "-", input=deployment(namespace, replicas=2))
-    ssa = kubectl.run("apply", "--server-side", "-f", "-", input=deployment(namespace, replicas=5), check=False)
+    assert (
+        kubectl.run(
+            "apply", "--server-side", "-f", "-", input=deployment(namespace, replicas=2)
+        ).stdout.strip()
+        == "deployment.apps/web serverside-applied"
+    )
+    # Another manager (kubectl patch's "kubectl-patch") takes .spec.replicas ...
+    kubectl.run(
+        "patch", "deployment", "web", "-n", namespace, "--type", "merge", "-p", '{"spec":{"replicas":3}}'
+    )
+    # ... so applying a different value conflicts (K8S-API.md §5.3) ...
+    ssa = kubectl.run(
+        "apply", "--server-side", "-f", "-", input=deployment(namespace, replicas=5), check=False
+    )
     assert ssa.returncode != 0
-    assert 'Apply failed with 1 conflict: conflict with "kubectl-client-side-apply" using apps/v1: .spec.replicas' in ssa.stderr
+    assert (
+        'Apply failed with 1 conflict: conflict with "kubectl-patch" using apps/v1: .spec.replicas'
+        in ssa.stderr
+    )
+    assert kubectl.json("get", "deployment", "web", "-n", namespace)["spec"]["replicas"] == 3
+    # ... until forced, which takes the field from the other manager.
     forced = kubectl.run(
         "apply", "--server-side", "--force-conflicts", "-f", "-", input=deployment(namespace, replicas=5)
     )
@@ -114,7 +135,24 @@ def test_server_side_apply_conflict_then_force(kubectl: Kubectl, namespace: str)
     assert obj["spec"]["replicas"] == 5
     owners = {m["manager"]: m for m in obj["metadata"]["managedFields"]}
     assert "f:replicas" in owners["kubectl"]["fieldsV1"]["f:spec"]
-    assert "f:replicas" not in owners["kubectl-client-side-apply"]["fieldsV1"].get("f:spec", {})
+    # kubectl-patch owned nothing else, so it is gone (K8S-API.md §5.3 step 5)
+    assert "kubectl-patch" not in owners
+
+
+def test_server_side_apply_after_client_side_apply_migrates_ownership(
+    kubectl: Kubectl, namespace: str
+) -> None:
+    """kubectl 1.32 upgrades client-side-apply ownership before its first server-side apply
+    (csaupgrade: a JSON patch of /metadata/managedFields, K8S-API.md §5.5), so the switch does
+    not conflict with its own earlier client-side apply."""
+    kubectl.run("apply", "-f", "-", input=deployment(namespace, replicas=2))
+    out = kubectl.run("apply", "--server-side", "-f", "-", input=deployment(namespace, replicas=5))
+    assert out.stdout.strip() == "deployment.apps/web serverside-applied"
+    obj = kubectl.json("get", "deployment", "web", "-n", namespace, "--show-managed-fields")
+    assert obj["spec"]["replicas"] == 5
+    managers = {m["manager"] for m in obj["metadata"]["managedFields"]}
+    assert "kubectl-client-side-apply" not in managers
+    assert "kubectl" in managers
 
 
 def test_get_output_formats_and_selectors(kubectl: Kubectl, namespace: str) -> None:
@@ -144,7 +182,12 @@ def test_patch_label_annotate_scale(kubectl: Kubectl, namespace: str) -> None:
     merge = kubectl.run("patch", *d, "--type", "merge", "-p", '{"spec":{"minReadySeconds":3}}')
     assert merge.stdout.strip() == "deployment.apps/web patched"
     json_patch = kubectl.run(
-        "patch", *d, "--type", "json", "-p", '[{"op":"replace","path":"/spec/revisionHistoryLimit","value":4}]'
+        "patch",
+        *d,
+        "--type",
+        "json",
+        "-p",
+        '[{"op":"replace","path":"/spec/revisionHistoryLimit","value":4}]',
     )
     assert json_patch.stdout.strip() == "deployment.apps/web patched"
     strategic = kubectl.run(
@@ -179,7 +222,10 @@ def test_create_replace_delete(kubectl: Kubectl, namespace: str) -> None:
     assert kubectl.run("create", "-f", "-", input=cm).stdout.strip() == "configmap/conf created"
     again = kubectl.run("create", "-f", "-", input=cm, check=False)
     assert again.returncode != 0
-    assert 'Error from server (AlreadyExists): error when creating "STDIN": configmaps "conf" already exists' in again.stderr
+    assert (
+        'Error from server (AlreadyExists): error when creating "STDIN": configmaps "conf" already exists'
+        in again.stderr
+    )
     replaced = kubectl.run("replace", "-f", "-", input=cm.replace("'1'", "'2'"))
     assert replaced.stdout.strip() == "configmap/conf replaced"
     assert kubectl.json("get", "configmap", "conf", "-n", namespace)["data"] == {"a": "2"}
@@ -233,7 +279,10 @@ def test_invalid_strategy_both_zero_is_422(kubectl: Kubectl, namespace: str) -> 
     )
     out = kubectl.run("apply", "-f", "-", input=bad, check=False)
     assert out.returncode != 0
-    assert "spec.strategy.rollingUpdate.maxUnavailable: Invalid value: 0: may not be 0 when `maxSurge` is 0" in out.stderr
+    assert (
+        "spec.strategy.rollingUpdate.maxUnavailable: Invalid value: 0: may not be 0 when `maxSurge` is 0"
+        in out.stderr
+    )
 
 
 def test_custom_resource_served_after_crd(kubectl: Kubectl, namespace: str) -> None:
@@ -263,9 +312,7 @@ def test_custom_resource_served_after_crd(kubectl: Kubectl, namespace: str) -> N
         """
     )
     kubectl.run("apply", "-f", "-", input=crd)
-    kubectl.run(
-        "wait", "crd/widgets.example.com", "--for=condition=Established", "--timeout=10s"
-    )
+    kubectl.run("wait", "crd/widgets.example.com", "--for=condition=Established", "--timeout=10s")
     widget = f"apiVersion: example.com/v1\nkind: Widget\nmetadata: {{name: w1, namespace: {namespace}}}\nspec: {{size: 3}}\n"
     assert kubectl.run("apply", "-f", "-", input=widget).stdout.strip() == "widget.example.com/w1 created"
     table = kubectl.run("get", "wd", "-n", namespace).stdout.splitlines()

@@ -19,9 +19,10 @@ from hypothesis import strategies as st
 from gitops.localcluster import managedfields as mf
 from gitops.localcluster import schema
 
-DEPLOYMENT = schema.for_kind("apps", "v1", "Deployment")
+_DEPLOYMENT = schema.for_kind("apps", "v1", "Deployment")
+assert _DEPLOYMENT is not None
+DEPLOYMENT: schema.TypeNode = _DEPLOYMENT
 T0, T1, T2 = "2024-05-01T12:00:00Z", "2024-05-01T12:00:01Z", "2024-05-01T12:00:02Z"
-assert DEPLOYMENT is not None
 
 
 def deployment(*, meta: dict[str, Any] | None = None, **spec: Any) -> dict[str, Any]:
@@ -107,13 +108,14 @@ def test_first_apply_records_exactly_the_applied_fields() -> None:
             },
         }
     ]
-    # Go writes the struct's fields in order and "." after the children (fieldpath/serialize.go).
+    # Go writes the struct's fields in order; emitContentsV1 (fieldpath/serialize.go) writes "."
+    # before the children.
     entry = obj["metadata"]["managedFields"][0]
     assert list(entry) == ["manager", "operation", "apiVersion", "time", "fieldsType", "fieldsV1"]
     assert list(entry["fieldsV1"]["f:spec"]["f:template"]["f:spec"]["f:containers"]['k:{"name":"c"}']) == [
+        ".",
         "f:image",
         "f:name",
-        ".",
     ]
     assert obj["spec"] == config["spec"]
     assert config == deployment(replicas=3, template=template({"name": "c", "image": "nginx"}))  # untouched
@@ -193,11 +195,12 @@ def test_dropped_container_is_removed_and_defaults_under_it_go_with_it() -> None
 
 
 def test_dropped_struct_field_takes_its_unowned_defaults_along() -> None:
-    # EnsureNamedFieldsAreMembers makes spec.strategy itself prunable; defaulting refills it later.
+    # EnsureNamedFieldsAreMembers makes spec.strategy itself prunable; the Go struct is not a
+    # pointer, so the round trip writes it back empty and defaulting refills it.
     live = apply(None, deployment(replicas=1, strategy={"type": "Recreate"}), "gitops")
     live["spec"]["strategy"]["rollingUpdate"] = {"maxSurge": "25%"}
     result = apply(live, deployment(replicas=1), "gitops", now=T1)
-    assert result["spec"] == {"replicas": 1}
+    assert result["spec"] == {"replicas": 1, "strategy": {}}
 
 
 def test_conflict_with_client_side_apply_owner_names_field_and_manager() -> None:
@@ -520,6 +523,17 @@ def test_noop_update_keeps_entries_and_times() -> None:
         update(live, sent, "controller", now=T2)["metadata"]["managedFields"]
         == live["metadata"]["managedFields"]
     )
+
+
+def test_timestamp_only_changes_are_reverted_for_callers_that_default_after_apply() -> None:
+    # IgnoreManagedFieldsTimestampsTransformer: equal objects modulo times keep the old times.
+    live = apply(None, deployment(replicas=1), "gitops")
+    later = copy.deepcopy(live)
+    later["metadata"]["managedFields"][0]["time"] = T2
+    changed = copy.deepcopy(later)
+    changed["spec"]["replicas"] = 2
+    assert mf.ignore_managed_fields_timestamps(later, live) == live
+    assert mf.ignore_managed_fields_timestamps(changed, live)["metadata"]["managedFields"][0]["time"] == T2
 
 
 def test_client_sent_managed_fields_replace_the_stored_ones() -> None:

@@ -49,7 +49,9 @@ def test_typed_core_api_crud_and_status_errors(api_client: client.ApiClient, nam
     assert created.metadata.uid and created.metadata.resource_version
     assert created.metadata.creation_timestamp is not None
     with pytest.raises(ApiException) as exc:
-        core.create_namespaced_config_map(namespace, client.V1ConfigMap(metadata=client.V1ObjectMeta(name="cm")))
+        core.create_namespaced_config_map(
+            namespace, client.V1ConfigMap(metadata=client.V1ObjectMeta(name="cm"))
+        )
     assert exc.value.status == 409
     body = json.loads(exc.value.body)
     assert body["reason"] == "AlreadyExists" and body["message"] == 'configmaps "cm" already exists'
@@ -77,7 +79,9 @@ def test_update_with_stale_resource_version_conflicts(api_client: client.ApiClie
     )
 
 
-def test_secret_string_data_is_merged_into_data_and_never_stored(api_client: client.ApiClient, namespace: str) -> None:
+def test_secret_string_data_is_merged_into_data_and_never_stored(
+    api_client: client.ApiClient, namespace: str
+) -> None:
     core = client.CoreV1Api(api_client)
     s = core.create_namespaced_secret(
         namespace,
@@ -101,7 +105,9 @@ def test_apps_api_generation_and_annotation_bump(api_client: client.ApiClient, n
     assert apps.read_namespaced_deployment("gen", namespace).metadata.generation == 3
 
 
-def test_server_side_apply_is_idempotent_without_watch_events(cluster: LocalCluster, api_client: client.ApiClient, namespace: str) -> None:
+def test_server_side_apply_is_idempotent_without_watch_events(
+    cluster: LocalCluster, api_client: client.ApiClient, namespace: str
+) -> None:
     dyn = dynamic.DynamicClient(api_client)
     deployments = dyn.resources.get(api_version="apps/v1", kind="Deployment")
     body = _deployment("idem")
@@ -116,7 +122,9 @@ def test_server_side_apply_is_idempotent_without_watch_events(cluster: LocalClus
     def consume() -> None:
         core = client.AppsV1Api(api_client)
         stream_ready.set()
-        for ev in w.stream(core.list_namespaced_deployment, namespace, resource_version=rv, timeout_seconds=2):
+        for ev in w.stream(
+            core.list_namespaced_deployment, namespace, resource_version=rv, timeout_seconds=2
+        ):
             events.append(ev)
 
     t = threading.Thread(target=consume)
@@ -132,33 +140,54 @@ def test_server_side_apply_is_idempotent_without_watch_events(cluster: LocalClus
     assert [(m["manager"], m["operation"]) for m in managed] == [("gitops", "Apply")]
 
 
-def test_dynamic_client_on_custom_resources(fresh_cluster: LocalCluster, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_dynamic_client_on_custom_resources(
+    fresh_cluster: LocalCluster, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("TMPDIR", str(tmp_path))  # the DynamicClient's discovery cache (K8S-API.md §1.4)
     api = config.new_client_from_config(config_file=str(fresh_cluster.kubeconfig))
     dyn = dynamic.DynamicClient(api)
     crds = dyn.resources.get(api_version="apiextensions.k8s.io/v1", kind="CustomResourceDefinition")
-    crds.create(body={
-        "apiVersion": "apiextensions.k8s.io/v1",
-        "kind": "CustomResourceDefinition",
-        "metadata": {"name": "gadgets.example.com"},
-        "spec": {
-            "group": "example.com",
-            "scope": "Namespaced",
-            "names": {"plural": "gadgets", "singular": "gadget", "kind": "Gadget"},
-            "versions": [{
-                "name": "v1", "served": True, "storage": True,
-                "schema": {"openAPIV3Schema": {"type": "object", "properties": {
-                    "spec": {"type": "object", "properties": {"size": {"type": "integer"}}}}}},
-            }],
-        },
-    })
+    crds.create(
+        body={
+            "apiVersion": "apiextensions.k8s.io/v1",
+            "kind": "CustomResourceDefinition",
+            "metadata": {"name": "gadgets.example.com"},
+            "spec": {
+                "group": "example.com",
+                "scope": "Namespaced",
+                "names": {"plural": "gadgets", "singular": "gadget", "kind": "Gadget"},
+                "versions": [
+                    {
+                        "name": "v1",
+                        "served": True,
+                        "storage": True,
+                        "schema": {
+                            "openAPIV3Schema": {
+                                "type": "object",
+                                "properties": {
+                                    "spec": {"type": "object", "properties": {"size": {"type": "integer"}}}
+                                },
+                            }
+                        },
+                    }
+                ],
+            },
+        }
+    )
     crd = crds.get(name="gadgets.example.com")
     conditions = {c["type"]: c["status"] for c in crd.status.conditions}
     assert conditions["Established"] == "True"
     dyn = dynamic.DynamicClient(api)  # fresh discovery
     gadgets = dyn.resources.get(api_version="example.com/v1", kind="Gadget")
-    made = gadgets.create(body={"apiVersion": "example.com/v1", "kind": "Gadget",
-                                "metadata": {"name": "g"}, "spec": {"size": 2}}, namespace="default")
+    made = gadgets.create(
+        body={
+            "apiVersion": "example.com/v1",
+            "kind": "Gadget",
+            "metadata": {"name": "g"},
+            "spec": {"size": 2},
+        },
+        namespace="default",
+    )
     assert made.metadata.generation == 1
     listed = gadgets.get(namespace="default")
     assert [i.metadata.name for i in listed.items] == ["g"]
@@ -171,7 +200,9 @@ def test_dynamic_client_on_custom_resources(fresh_cluster: LocalCluster, tmp_pat
     api.close()
 
 
-def test_watch_from_list_rv_sees_changes_and_label_transitions(api_client: client.ApiClient, namespace: str) -> None:
+def test_watch_from_list_rv_sees_changes_and_label_transitions(
+    api_client: client.ApiClient, namespace: str
+) -> None:
     core = client.CoreV1Api(api_client)
     listed = core.list_namespaced_config_map(namespace, label_selector="team=a")
     rv = listed.metadata.resource_version
@@ -184,7 +215,11 @@ def test_watch_from_list_rv_sees_changes_and_label_transitions(api_client: clien
     )
     seen = []
     for ev in watch.Watch().stream(
-        core.list_namespaced_config_map, namespace, label_selector="team=a", resource_version=rv, timeout_seconds=1
+        core.list_namespaced_config_map,
+        namespace,
+        label_selector="team=a",
+        resource_version=rv,
+        timeout_seconds=1,
     ):
         seen.append((ev["type"], ev["object"].metadata.name))
     # leaving the selector is a DELETED event for this watch (K8S-API.md §3.3)
@@ -195,12 +230,19 @@ def test_watch_too_old_resource_version_gets_410(tmp_path: Any) -> None:
     with LocalCluster(kubeconfig=tmp_path / "kc", watch_history=10) as small:
         api = config.new_client_from_config(config_file=str(small.kubeconfig))
         core = client.CoreV1Api(api)
-        first = core.create_namespaced_config_map("default", client.V1ConfigMap(metadata=client.V1ObjectMeta(name="c0")))
+        first = core.create_namespaced_config_map(
+            "default", client.V1ConfigMap(metadata=client.V1ObjectMeta(name="c0"))
+        )
         for i in range(1, 20):  # push the first write out of the 10-event window
-            core.create_namespaced_config_map("default", client.V1ConfigMap(metadata=client.V1ObjectMeta(name=f"c{i}")))
+            core.create_namespaced_config_map(
+                "default", client.V1ConfigMap(metadata=client.V1ObjectMeta(name=f"c{i}"))
+            )
         with pytest.raises(ApiException) as exc:
             for _ in watch.Watch().stream(
-                core.list_namespaced_config_map, "default", resource_version=first.metadata.resource_version, timeout_seconds=1
+                core.list_namespaced_config_map,
+                "default",
+                resource_version=first.metadata.resource_version,
+                timeout_seconds=1,
             ):
                 pass
         assert exc.value.status == 410
@@ -211,7 +253,9 @@ def test_watch_too_old_resource_version_gets_410(tmp_path: Any) -> None:
 def test_list_pagination_with_limit_and_continue(api_client: client.ApiClient, namespace: str) -> None:
     core = client.CoreV1Api(api_client)
     for i in range(7):
-        core.create_namespaced_config_map(namespace, client.V1ConfigMap(metadata=client.V1ObjectMeta(name=f"p{i}")))
+        core.create_namespaced_config_map(
+            namespace, client.V1ConfigMap(metadata=client.V1ObjectMeta(name=f"p{i}"))
+        )
     names: list[str] = []
     page = core.list_namespaced_config_map(namespace, limit=3)
     assert page.metadata.remaining_item_count == 4
@@ -224,8 +268,14 @@ def test_list_pagination_with_limit_and_continue(api_client: client.ApiClient, n
 
 def test_field_selector_and_unknown_field_selector(api_client: client.ApiClient, namespace: str) -> None:
     core = client.CoreV1Api(api_client)
-    core.create_namespaced_secret(namespace, client.V1Secret(metadata=client.V1ObjectMeta(name="tls"), type="kubernetes.io/tls",
-                                                             data={"tls.crt": "", "tls.key": ""}))
+    core.create_namespaced_secret(
+        namespace,
+        client.V1Secret(
+            metadata=client.V1ObjectMeta(name="tls"),
+            type="kubernetes.io/tls",
+            data={"tls.crt": "", "tls.key": ""},
+        ),
+    )
     core.create_namespaced_secret(namespace, client.V1Secret(metadata=client.V1ObjectMeta(name="plain")))
     tls = core.list_namespaced_secret(namespace, field_selector="type=kubernetes.io/tls")
     assert [s.metadata.name for s in tls.items] == ["tls"]
@@ -235,7 +285,9 @@ def test_field_selector_and_unknown_field_selector(api_client: client.ApiClient,
     assert '"spec.bogus" is not a known field selector' in json.loads(exc.value.body)["message"]
 
 
-def test_namespace_deletion_terminates_then_removes_contents(api_client: client.ApiClient, cluster: LocalCluster) -> None:
+def test_namespace_deletion_terminates_then_removes_contents(
+    api_client: client.ApiClient, cluster: LocalCluster
+) -> None:
     core = client.CoreV1Api(api_client)
     core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name="doomed")))
     core.create_namespaced_config_map("doomed", client.V1ConfigMap(metadata=client.V1ObjectMeta(name="x")))
@@ -253,9 +305,13 @@ def test_namespace_deletion_terminates_then_removes_contents(api_client: client.
     assert cluster.store.items(("", "configmaps"), "doomed") == []
 
 
-def test_garbage_collection_follows_owner_references(api_client: client.ApiClient, cluster: LocalCluster, namespace: str) -> None:
+def test_garbage_collection_follows_owner_references(
+    api_client: client.ApiClient, cluster: LocalCluster, namespace: str
+) -> None:
     core = client.CoreV1Api(api_client)
-    owner = core.create_namespaced_config_map(namespace, client.V1ConfigMap(metadata=client.V1ObjectMeta(name="owner")))
+    owner = core.create_namespaced_config_map(
+        namespace, client.V1ConfigMap(metadata=client.V1ObjectMeta(name="owner"))
+    )
     ref = client.V1OwnerReference(api_version="v1", kind="ConfigMap", name="owner", uid=owner.metadata.uid)
     core.create_namespaced_config_map(
         namespace, client.V1ConfigMap(metadata=client.V1ObjectMeta(name="child", owner_references=[ref]))
@@ -265,27 +321,38 @@ def test_garbage_collection_follows_owner_references(api_client: client.ApiClien
     )
     core.delete_namespaced_config_map("owner", namespace, propagation_policy="Orphan")
     w = watch.Watch()
-    for ev in w.stream(core.list_namespaced_config_map, namespace, field_selector="metadata.name=owner", timeout_seconds=10):
+    for ev in w.stream(
+        core.list_namespaced_config_map, namespace, field_selector="metadata.name=owner", timeout_seconds=10
+    ):
         if ev["type"] == "DELETED":
             w.stop()
     child = core.read_namespaced_config_map("child", namespace)
     assert child.metadata.owner_references is None  # orphaned, not deleted
 
-    owner2 = core.create_namespaced_config_map(namespace, client.V1ConfigMap(metadata=client.V1ObjectMeta(name="owner2")))
+    owner2 = core.create_namespaced_config_map(
+        namespace, client.V1ConfigMap(metadata=client.V1ObjectMeta(name="owner2"))
+    )
     ref2 = client.V1OwnerReference(api_version="v1", kind="ConfigMap", name="owner2", uid=owner2.metadata.uid)
     core.create_namespaced_config_map(
         namespace, client.V1ConfigMap(metadata=client.V1ObjectMeta(name="dependent", owner_references=[ref2]))
     )
     core.delete_namespaced_config_map("owner2", namespace)  # Background
     w = watch.Watch()
-    for ev in w.stream(core.list_namespaced_config_map, namespace, field_selector="metadata.name=dependent", timeout_seconds=10):
+    for ev in w.stream(
+        core.list_namespaced_config_map,
+        namespace,
+        field_selector="metadata.name=dependent",
+        timeout_seconds=10,
+    ):
         if ev["type"] == "DELETED":
             w.stop()
     with pytest.raises(ApiException):
         core.read_namespaced_config_map("dependent", namespace)
 
 
-def test_dry_run_create_persists_nothing(api_client: client.ApiClient, cluster: LocalCluster, namespace: str) -> None:
+def test_dry_run_create_persists_nothing(
+    api_client: client.ApiClient, cluster: LocalCluster, namespace: str
+) -> None:
     core = client.CoreV1Api(api_client)
     rv = cluster.store.resource_version
     made = core.create_namespaced_config_map(

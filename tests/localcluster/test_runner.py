@@ -33,7 +33,9 @@ def test_state_file_keeps_objects_across_restarts(tmp_path: Path) -> None:
     with LocalCluster(state_file=state, kubeconfig=tmp_path / "kc") as c:
         rt = c.registry.by_plural("", "v1", "configmaps")
         assert rt is not None
-        made = c.api.create(rt, "default", {"metadata": {"name": "kept"}, "data": {"a": "1"}}, WriteOptions(manager="t"))
+        made = c.api.create(
+            rt, "default", {"metadata": {"name": "kept"}, "data": {"a": "1"}}, WriteOptions(manager="t")
+        )
         rv = c.store.resource_version
     with LocalCluster(state_file=state, kubeconfig=tmp_path / "kc") as c:
         assert c.store.resource_version >= rv
@@ -45,10 +47,21 @@ def test_crds_and_their_resources_survive_a_restart(tmp_path: Path) -> None:
     state = tmp_path / "state.json"
     crd = {
         "metadata": {"name": "things.example.com"},
-        "spec": {"group": "example.com", "scope": "Cluster",
-                 "names": {"plural": "things", "singular": "thing", "kind": "Thing"},
-                 "versions": [{"name": "v1", "served": True, "storage": True,
-                               "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}}}]},
+        "spec": {
+            "group": "example.com",
+            "scope": "Cluster",
+            "names": {"plural": "things", "singular": "thing", "kind": "Thing"},
+            "versions": [
+                {
+                    "name": "v1",
+                    "served": True,
+                    "storage": True,
+                    "schema": {
+                        "openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
+                    },
+                }
+            ],
+        },
     }
     with LocalCluster(state_file=state, kubeconfig=tmp_path / "kc") as c:
         crds = c.registry.by_plural("apiextensions.k8s.io", "v1", "customresourcedefinitions")
@@ -68,8 +81,19 @@ def test_killed_server_leaves_a_valid_state_file(tmp_path: Path) -> None:
     state = tmp_path / "state.json"
     kubeconfig = tmp_path / "kc"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "gitops.cli", "local-cluster", "serve", "--state", str(state), "--kubeconfig", str(kubeconfig)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        [
+            sys.executable,
+            "-m",
+            "gitops.cli",
+            "local-cluster",
+            "serve",
+            "--state",
+            str(state),
+            "--kubeconfig",
+            str(kubeconfig),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     try:
         _wait_for(kubeconfig.exists, what="kubeconfig")
@@ -78,7 +102,10 @@ def test_killed_server_leaves_a_valid_state_file(tmp_path: Path) -> None:
         url = yaml.safe_load(kubeconfig.read_text())["clusters"][0]["cluster"]["server"]
         with httpx.Client(base_url=url, timeout=10) as http:
             for i in range(30):
-                r = http.post("/api/v1/namespaces/default/configmaps", json={"metadata": {"name": f"c{i}"}, "data": {"i": str(i)}})
+                r = http.post(
+                    "/api/v1/namespaces/default/configmaps",
+                    json={"metadata": {"name": f"c{i}"}, "data": {"i": str(i)}},
+                )
                 assert r.status_code == 201
             _wait_for(lambda: state.exists() and b'"c29"' in state.read_bytes(), what="state flushed")
             for i in range(30, 200):  # keep writing while we kill it
@@ -100,19 +127,44 @@ def test_killed_server_leaves_a_valid_state_file(tmp_path: Path) -> None:
 def test_cli_exec_runs_kubectl_against_a_fresh_cluster(tmp_path: Path) -> None:
     env = {**os.environ, "HOME": str(tmp_path)}
     out = subprocess.run(
-        [sys.executable, "-m", "gitops.cli", "local-cluster", "exec", "--", "kubectl", "get", "namespaces", "-o", "name"],
-        capture_output=True, text=True, env=env, timeout=60,
+        [
+            sys.executable,
+            "-m",
+            "gitops.cli",
+            "local-cluster",
+            "exec",
+            "--",
+            "kubectl",
+            "get",
+            "namespaces",
+            "-o",
+            "name",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == [
-        "namespace/default", "namespace/kube-node-lease", "namespace/kube-public", "namespace/kube-system",
+        "namespace/default",
+        "namespace/kube-node-lease",
+        "namespace/kube-public",
+        "namespace/kube-system",
     ]
 
 
-def test_request_accounting_counts_by_verb_resource_and_user_agent(cluster: LocalCluster, kubectl: Kubectl, namespace: str) -> None:
+def test_request_accounting_counts_by_verb_resource_and_user_agent(
+    cluster: LocalCluster, kubectl: Kubectl, namespace: str
+) -> None:
     since = cluster.requests.last_seq
     kubectl.run("get", "configmaps", "-n", namespace)
-    kubectl.run("create", "-f", "-", input=f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: acct, namespace: {namespace}}}\n")
+    kubectl.run(
+        "create",
+        "-f",
+        "-",
+        input=f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: acct, namespace: {namespace}}}\n",
+    )
     records = [r for r in cluster.requests.records(since) if r.resource == "configmaps"]
     assert [(r.verb, r.code) for r in records] == [("list", 200), ("create", 201)]
     assert all(r.user_agent.startswith("kubectl") for r in records)
@@ -125,9 +177,20 @@ def test_request_accounting_counts_by_verb_resource_and_user_agent(cluster: Loca
 
 def test_port_in_use_fails_clearly(cluster: LocalCluster, tmp_path: Path) -> None:
     out = subprocess.run(
-        [sys.executable, "-m", "gitops.cli", "local-cluster", "serve", "--port", str(cluster.port),
-         "--kubeconfig", str(tmp_path / "kc")],
-        capture_output=True, text=True, timeout=30,
+        [
+            sys.executable,
+            "-m",
+            "gitops.cli",
+            "local-cluster",
+            "serve",
+            "--port",
+            str(cluster.port),
+            "--kubeconfig",
+            str(tmp_path / "kc"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
     )
     assert out.returncode != 0
     assert f"cannot serve on 127.0.0.1:{cluster.port}" in out.stderr
