@@ -82,7 +82,11 @@ class ResourceType:
     def type_node(self) -> schema_mod.TypeNode:
         """The structural schema of this kind (untyped when unknown)."""
         if self.custom:
-            return schema_mod.for_crd_schema(self.crd_schema)
+            cached: schema_mod.TypeNode | None = self.__dict__.get("_type_node")
+            if cached is None:
+                cached = schema_mod.for_crd_schema(self.crd_schema)
+                object.__setattr__(self, "_type_node", cached)
+            return cached
         node = schema_mod.for_kind(self.group, self.version, self.kind)
         return node if node is not None else schema_mod.untyped()
 

@@ -113,8 +113,21 @@ class TypeNode:
     def field(self, name: str) -> TypeNode | None:
         """The type of field ``name`` of a struct; None when the struct has no such field.
 
-        Maps and untyped nodes accept every key.
+        Maps and untyped nodes accept every key. Children are memoized on the node: schemas are
+        walked on every write, and the built-in roots live for the process.
         """
+        cache: dict[str, TypeNode | None] | None = self.__dict__.get("_fields")
+        if cache is None:
+            cache = {}
+            object.__setattr__(self, "_fields", cache)
+        if name in cache:
+            return cache[name]
+        found = self._field(name)
+        if len(cache) < 4096:  # free-form maps (labels, data) would otherwise grow it unbounded
+            cache[name] = found
+        return found
+
+    def _field(self, name: str) -> TypeNode | None:
         if self.is_root:
             # Every object has these, whatever a CRD's schema lists (apiextensions-apiserver
             # validates custom resources' apiVersion, kind and metadata itself).
@@ -134,17 +147,29 @@ class TypeNode:
                 return None
             return self.child(prop)
         if k == "map":
-            return self.child(self.node["additionalProperties"])
+            return self._values
         if k == "untyped":
-            return TypeNode(_UNTYPED, self.defs)
+            return self._values
         return None
 
-    def items(self) -> TypeNode:
-        """The element type of a list (untyped when the schema does not say)."""
+    @functools.cached_property
+    def _values(self) -> TypeNode:
+        """The type of every value of a map (untyped for untyped nodes)."""
+        extra = self.node.get("additionalProperties")
+        if self.kind == "map" and isinstance(extra, dict):
+            return self.child(extra)
+        return TypeNode(_UNTYPED, self.defs)
+
+    @functools.cached_property
+    def _items(self) -> TypeNode:
         items = self.node.get("items")
         if isinstance(items, dict):
             return self.child(items)
         return TypeNode(_UNTYPED, self.defs)
+
+    def items(self) -> TypeNode:
+        """The element type of a list (untyped when the schema does not say)."""
+        return self._items
 
     @property
     def list_type(self) -> str:

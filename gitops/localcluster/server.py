@@ -214,39 +214,16 @@ class ClusterApp:
         parts = [p for p in path.split("/") if p]
         ua = request.headers.get("user-agent", "")
         route = parse_resource_path(parts)
-        verb = ""
-        info: dict[str, Any] = {
-            "group": "",
-            "resource": "",
-            "subresource": "",
-            "namespace": "",
-            "name": "",
-            "path": path,
-        }
-        dry_run = False
         try:
             query = {k: v[-1] for k, v in parse_qs(request.url.query, keep_blank_values=True).items()}
             if route is None:
-                verb = request.method.lower()
-                return await self._non_resource(request, parts, query)
-            info.update(
-                group=route.group,
-                resource=route.plural,
-                subresource=route.subresource,
-                namespace=route.namespace,
-                name=route.name,
-            )
-            verb = self._verb(request.method, route, query)
-            dry_run = self._dry_run(query)
-            return await self._resource(request, route, verb, query, ua, dry_run)
+                return await self._recorded_non_resource(request, parts, query, ua)
+            return await self._resource(request, route, query, ua)
         except errors.StatusError as err:
             response = _status(err)
             return response
         except Exception as exc:  # never crash, never hang: answer a Status
             return _status(errors.internal(f"{type(exc).__name__}: {exc}"))
-        finally:
-            # The code is recorded after the response is built; the status is read back below.
-            pass
 
     def _verb(self, method: str, route: Route, query: dict[str, str]) -> str:
         if method == "GET":
@@ -348,11 +325,39 @@ class ClusterApp:
             raise errors.StatusError(404, "NotFound", "the server could not find the requested resource", {})
         return rt
 
-    async def _resource(
-        self, request: Request, route: Route, verb: str, query: dict[str, str], ua: str, dry_run: bool
+    async def _recorded_non_resource(
+        self, request: Request, parts: list[str], query: dict[str, str], ua: str
     ) -> Response:
         code = 500
         try:
+            response = await self._non_resource(request, parts, query)
+            code = response.status_code
+            return response
+        except errors.StatusError as err:
+            code = err.code
+            raise
+        finally:
+            if parts[:2] != ["debug", "requests"]:  # reading the counters does not count
+                self.requests.record(
+                    verb=request.method.lower(),
+                    group="",
+                    resource="",
+                    subresource="",
+                    namespace="",
+                    name="",
+                    user_agent=ua,
+                    code=code,
+                    dry_run=False,
+                    path=request.url.path,
+                )
+
+    async def _resource(self, request: Request, route: Route, query: dict[str, str], ua: str) -> Response:
+        code = 500
+        verb = {"GET": "get" if route.name else "list"}.get(request.method, request.method.lower())
+        dry_run = False
+        try:
+            verb = self._verb(request.method, route, query)
+            dry_run = self._dry_run(query)
             rt = self._resolve(route)
             response = await self._dispatch(request, rt, route, verb, query, ua, dry_run)
             code = response.status_code
