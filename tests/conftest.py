@@ -1,8 +1,10 @@
 """Shared fixtures: a started local cluster and kubectl run against it.
 
-The cluster is per test session (per xdist worker); tests isolate themselves with the
-``namespace`` fixture. Tests that change the API surface or need a pristine server use
-``fresh_cluster``. kubectl runs with its own HOME so its discovery cache (~/.kube/cache,
+``cluster`` is per test session (per xdist worker) and serves the API alone, without simulated
+controllers (a kube-apiserver without kube-controller-manager), so API-semantics tests see only
+their own writes; they isolate themselves with the ``namespace`` fixture. ``live_cluster`` runs
+the simulated controllers with a 20x clock. Tests that change the API surface or need a
+pristine server use ``fresh_cluster``. kubectl runs with its own HOME so its discovery cache (~/.kube/cache,
 K8S-API.md §1.4) never leaks between clusters or from the developer's machine.
 """
 
@@ -56,14 +58,44 @@ class Kubectl:
 @pytest.fixture(scope="session")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
     kubeconfig = tmp_path_factory.mktemp("cluster") / "kubeconfig"
-    with LocalCluster(kubeconfig=kubeconfig) as c:
+    with LocalCluster(kubeconfig=kubeconfig, controllers=False) as c:
         yield c
 
 
 @pytest.fixture
 def fresh_cluster(tmp_path: Path) -> Iterator[LocalCluster]:
-    with LocalCluster(kubeconfig=tmp_path / "kubeconfig") as c:
+    with LocalCluster(kubeconfig=tmp_path / "kubeconfig", controllers=False) as c:
         yield c
+
+
+LIVE_CLOCK_SCALE = 20.0
+
+
+@pytest.fixture(scope="session")
+def live_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
+    """A cluster with its simulated controllers running, 20 simulated seconds per wall second."""
+    kubeconfig = tmp_path_factory.mktemp("live") / "kubeconfig"
+    with LocalCluster(kubeconfig=kubeconfig, clock_scale=LIVE_CLOCK_SCALE) as c:
+        yield c
+
+
+@pytest.fixture(scope="session")
+def live_kubectl(live_cluster: LocalCluster, tmp_path_factory: pytest.TempPathFactory) -> Kubectl:
+    return Kubectl(live_cluster.kubeconfig, tmp_path_factory.mktemp("live-kubectl-home"))
+
+
+@pytest.fixture
+def live_namespace(live_cluster: LocalCluster) -> Iterator[str]:
+    """A new namespace in the live cluster; its controllers must have logged no error."""
+    from gitops.localcluster.api import WriteOptions
+
+    name = f"l-{uuid.uuid4().hex[:10]}"
+    rt = live_cluster.registry.by_plural("", "v1", "namespaces")
+    assert rt is not None
+    live_cluster.api.create(rt, "", {"metadata": {"name": name}}, WriteOptions(manager="test-setup"))
+    yield name
+    assert live_cluster.controllers is not None
+    assert live_cluster.controllers.errors == []
 
 
 @pytest.fixture(scope="session")

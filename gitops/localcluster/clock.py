@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 
@@ -21,7 +22,15 @@ class Clock:
         self._base_wall = time.time()
         self._base_mono = time.monotonic()
         self._offset = 0.0
-        self.changed = threading.Condition()
+        self._listeners: list[Callable[[], None]] = []
+
+    def on_change(self, listener: Callable[[], None]) -> None:
+        """Call ``listener`` whenever time jumps or its speed changes (controllers re-plan)."""
+        self._listeners.append(listener)
+
+    def _changed(self) -> None:
+        for listener in list(self._listeners):
+            listener()
 
     @property
     def scale(self) -> float:
@@ -39,8 +48,7 @@ class Clock:
         """Jump ``seconds`` of simulated time forward and wake whoever waits on the clock."""
         with self._lock:
             self._offset += seconds
-        with self.changed:
-            self.changed.notify_all()
+        self._changed()
 
     def set_scale(self, scale: float) -> None:
         if scale <= 0:
@@ -49,8 +57,7 @@ class Clock:
             now_sim = self._base_wall + (time.monotonic() - self._base_mono) * self._scale + self._offset
             self._base_wall, self._base_mono, self._offset = now_sim, time.monotonic(), 0.0
             self._scale = scale
-        with self.changed:
-            self.changed.notify_all()
+        self._changed()
 
     def wall_seconds(self, simulated: float) -> float:
         """How long ``simulated`` seconds take in wall time."""

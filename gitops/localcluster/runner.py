@@ -19,6 +19,7 @@ import yaml
 
 from gitops.localcluster.api import Api, WriteOptions
 from gitops.localcluster.clock import Clock
+from gitops.localcluster.controllers import ControllerManager, Options, build_manager
 from gitops.localcluster.lifecycle import LifecycleWorker
 from gitops.localcluster.resources import Registry
 from gitops.localcluster.server import ClusterApp, RequestLog
@@ -34,6 +35,8 @@ class LocalCluster:
     is where the kubeconfig is written (a temporary file when None). ``clock_scale`` speeds up
     simulated time for controllers. ``watch_history`` is how many events a watch can resume
     across; older resourceVersions get 410 Expired, as after an etcd compaction.
+    ``controllers=False`` serves the API alone, as a kube-apiserver without
+    kube-controller-manager, scheduler or kubelets; ``options`` tunes the simulated ones.
     """
 
     def __init__(
@@ -45,6 +48,8 @@ class LocalCluster:
         clock_scale: float = 1.0,
         seed: int | None = None,
         watch_history: int = 50_000,
+        controllers: bool = True,
+        options: Options | None = None,
     ) -> None:
         self.clock = Clock(clock_scale)
         self.store = Store(Path(state_file) if state_file else None, history=watch_history)
@@ -52,6 +57,9 @@ class LocalCluster:
         self.api = Api(self.store, self.registry, self.clock, seed=seed)
         self.requests = RequestLog()
         self.lifecycle = LifecycleWorker(self.api)
+        self.controllers: ControllerManager | None = (
+            build_manager(ControllerManager(self.api, self.clock, options)) if controllers else None
+        )
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._sock.bind(("127.0.0.1", port))
@@ -72,6 +80,8 @@ class LocalCluster:
         self.api.restore_crds()
         self._bootstrap()
         self.lifecycle.start()
+        if self.controllers is not None:
+            self.controllers.start()
         config = uvicorn.Config(
             self.app,
             log_level="warning",
@@ -102,6 +112,8 @@ class LocalCluster:
             self._server.should_exit = True
         if self._thread is not None:
             self._thread.join(timeout=10)
+        if self.controllers is not None:
+            self.controllers.stop()
         self.lifecycle.stop()
         self.store.close()
         self._sock.close()
@@ -115,6 +127,10 @@ class LocalCluster:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.stop()
+
+    def settle(self, timeout: float = 10.0) -> bool:
+        """Wait until the controllers have nothing left to do right now (see ControllerManager)."""
+        return self.controllers.settle(timeout) if self.controllers is not None else True
 
     def serve_forever(self) -> None:
         """Block until interrupted (the CLI's ``serve``)."""
