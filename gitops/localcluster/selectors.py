@@ -32,6 +32,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from gitops.localcluster import validation
+
 __all__ = [
     "FieldRequirement",
     "FieldSelector",
@@ -82,85 +84,7 @@ def _go_sharp_v_strings(values: list[str] | None) -> str:
     return "[]string{" + ", ".join(go_quote(v) for v in values) + "}"
 
 
-# --- util/validation: IsQualifiedName, IsValidLabelValue -------------------------------------
-
-_QNAME_FMT = "([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]"
-_QNAME_ERR = (
-    "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an "
-    "alphanumeric character"
-)
-_LABEL_VALUE_FMT = f"({_QNAME_FMT})?"
-_LABEL_VALUE_ERR = (
-    "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', "
-    "and must start and end with an alphanumeric character"
-)
-_DNS1123_LABEL_FMT = "[a-z0-9]([-a-z0-9]*[a-z0-9])?"
-_DNS1123_SUBDOMAIN_FMT = _DNS1123_LABEL_FMT + "(\\." + _DNS1123_LABEL_FMT + ")*"
-_DNS1123_SUBDOMAIN_ERR = (
-    "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', "
-    "and must start and end with an alphanumeric character"
-)
-
-
-def _regex_error(msg: str, fmt: str, *examples: str) -> str:
-    """``validation.RegexError``: note the doubled space before each ``or``, as in Go."""
-    if not examples:
-        return f"{msg} (regex used for validation is '{fmt}')"
-    return (
-        msg + " (e.g. " + " or ".join(f"'{e}', " for e in examples) + f"regex used for validation is '{fmt}')"
-    )
-
-
-def _max_len_error(n: int) -> str:
-    return f"must be no more than {n} characters"
-
-
-def _blen(s: str) -> int:
-    return len(s.encode())  # Go's len() counts bytes
-
-
-def _is_dns1123_subdomain(value: str) -> list[str]:
-    errs = []
-    if _blen(value) > 253:
-        errs.append(_max_len_error(253))
-    if not re.fullmatch(_DNS1123_SUBDOMAIN_FMT, value):
-        errs.append(_regex_error(_DNS1123_SUBDOMAIN_ERR, _DNS1123_SUBDOMAIN_FMT, "example.com"))
-    return errs
-
-
-def _is_qualified_name(value: str) -> list[str]:
-    errs: list[str] = []
-    parts = value.split("/")
-    if len(parts) == 1:
-        name = parts[0]
-    elif len(parts) == 2:
-        prefix, name = parts
-        if not prefix:
-            errs.append("prefix part must be non-empty")
-        else:
-            errs.extend("prefix part " + m for m in _is_dns1123_subdomain(prefix))
-    else:
-        return [
-            "a qualified name "
-            + _regex_error(_QNAME_ERR, _QNAME_FMT, "MyName", "my.name", "123-abc")
-            + " with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')"
-        ]
-    if not name:
-        errs.append("name part must be non-empty")
-    elif _blen(name) > 63:
-        errs.append("name part " + _max_len_error(63))
-    if not re.fullmatch(_QNAME_FMT, name):
-        errs.append("name part " + _regex_error(_QNAME_ERR, _QNAME_FMT, "MyName", "my.name", "123-abc"))
-    return errs
-
-
-def _is_valid_label_value(value: str) -> list[str]:
-    errs = []
-    if _blen(value) > 63:
-        errs.append(_max_len_error(63))
-    if not re.fullmatch(_LABEL_VALUE_FMT, value):
-        errs.append(_regex_error(_LABEL_VALUE_ERR, _LABEL_VALUE_FMT, "MyValue", "my_value", "12345"))
-    return errs
+# --- util/validation: IsQualifiedName, IsValidLabelValue live in validation.py ----------------
 
 
 def _invalid(path: str, bad_value: str, detail: str) -> str:
@@ -236,7 +160,7 @@ class Requirement:
 def _new_requirement(key: str, op: str, values: list[str] | None, path: str | None) -> Requirement:
     """``labels.NewRequirement``; ``path`` is the field path (``None`` prints ``<nil>``)."""
     errs: list[str] = []
-    key_errs = _is_qualified_name(key)
+    key_errs = validation.is_qualified_name(key)
     if key_errs:
         errs.append(_invalid(_child(path, "key"), go_quote(key), "; ".join(key_errs)))
     vals = values or []
@@ -276,7 +200,7 @@ def _new_requirement(key: str, op: str, values: list[str] | None, path: str | No
                     )
                 )
     for i, v in enumerate(vals):
-        value_errs = _is_valid_label_value(v)
+        value_errs = validation.is_valid_label_value(v)
         if value_errs:
             errs.append(_invalid(f"{vpath}[{i}][{key}]", go_quote(v), "; ".join(value_errs)))
     if errs:
@@ -453,7 +377,7 @@ class _Parser:
             tok, lit = self.consume()
         if tok != _IDENT:
             raise SelectorError(f"found '{lit}', expected: identifier")
-        key_errs = _is_qualified_name(lit)
+        key_errs = validation.is_qualified_name(lit)
         if key_errs:
             raise SelectorError(_invalid("<nil>", go_quote(lit), "; ".join(key_errs)))
         if self.lookahead()[0] in (_EOS, "COMMA") and op != _DOES_NOT_EXIST:

@@ -954,17 +954,7 @@ def _validate_deployment(e: _Errors, obj: Obj, old: Obj | None) -> None:
         if not isinstance(rolling, dict):
             e.required(_c(spath, "rollingUpdate"), "this should be defaulted and never be nil")
         else:
-            rpath = _c(spath, "rollingUpdate")
-            unavailable, surge = rolling.get("maxUnavailable", 0), rolling.get("maxSurge", 0)
-            _positive_int_or_percent(e, unavailable, _c(rpath, "maxUnavailable"))
-            _positive_int_or_percent(e, surge, _c(rpath, "maxSurge"))
-            if _int_or_percent_value(unavailable) == 0 and _int_or_percent_value(surge) == 0:
-                e.invalid(
-                    _c(rpath, "maxUnavailable"),
-                    int_or_string(unavailable),
-                    "may not be 0 when `maxSurge` is 0",
-                )
-            _not_more_than_100(e, unavailable, _c(rpath, "maxUnavailable"))
+            _validate_surge_and_unavailable(e, rolling, _c(spath, "rollingUpdate"))
     else:
         e.not_supported(
             spath,
@@ -1089,16 +1079,7 @@ def _validate_daemon_set(e: _Errors, obj: Obj, old: Obj | None) -> None:
         if not isinstance(rolling, dict):
             e.required(rpath)
         else:
-            unavailable, surge = rolling.get("maxUnavailable", 0), rolling.get("maxSurge", 0)
-            _positive_int_or_percent(e, unavailable, _c(rpath, "maxUnavailable"))
-            _positive_int_or_percent(e, surge, _c(rpath, "maxSurge"))
-            if _int_or_percent_value(unavailable) == 0 and _int_or_percent_value(surge) == 0:
-                e.invalid(
-                    _c(rpath, "maxUnavailable"),
-                    int_or_string(unavailable),
-                    "may not be 0 when `maxSurge` is 0",
-                )
-            _not_more_than_100(e, unavailable, _c(rpath, "maxUnavailable"))
+            _validate_surge_and_unavailable(e, rolling, rpath)
     elif utype != "OnDelete":
         e.not_supported(
             _c(path, "updateStrategy"),
@@ -2160,3 +2141,14 @@ __all__ = [
     "validate",
     "validate_custom",
 ]
+
+
+def _validate_surge_and_unavailable(e: _Errors, rolling: Obj, rpath: str) -> None:
+    """maxSurge/maxUnavailable of a Deployment or DaemonSet rolling update (apps validation.go
+    ValidateRollingUpdateDeployment / ValidateRollingUpdateDaemonSet share these rules)."""
+    unavailable, surge = rolling.get("maxUnavailable", 0), rolling.get("maxSurge", 0)
+    _positive_int_or_percent(e, unavailable, _c(rpath, "maxUnavailable"))
+    _positive_int_or_percent(e, surge, _c(rpath, "maxSurge"))
+    if _int_or_percent_value(unavailable) == 0 and _int_or_percent_value(surge) == 0:
+        e.invalid(_c(rpath, "maxUnavailable"), int_or_string(unavailable), "may not be 0 when `maxSurge` is 0")
+    _not_more_than_100(e, unavailable, _c(rpath, "maxUnavailable"))
