@@ -27,11 +27,26 @@ def local_cluster() -> None:
     """
 
 
-def _start(port: int, state: Path | None, kubeconfig: Path | None, clock_scale: float):  # type: ignore[no-untyped-def]
+def _start(  # type: ignore[no-untyped-def]
+    port: int,
+    state: Path | None,
+    kubeconfig: Path | None,
+    clock_scale: float,
+    nodes: int = 1,
+    controllers: bool = True,
+):
     from gitops.localcluster import LocalCluster
+    from gitops.localcluster.controllers import Options
 
     try:
-        return LocalCluster(port, state_file=state, kubeconfig=kubeconfig, clock_scale=clock_scale).start()
+        return LocalCluster(
+            port,
+            state_file=state,
+            kubeconfig=kubeconfig,
+            clock_scale=clock_scale,
+            controllers=controllers,
+            options=Options(nodes=nodes),
+        ).start()
     except OSError as exc:
         raise click.ClickException(f"cannot serve on 127.0.0.1:{port}: {exc.strerror or exc}") from exc
 
@@ -44,6 +59,15 @@ _state = click.option(
 )
 _scale = click.option(
     "--clock-scale", default=1.0, show_default=True, help="Simulated seconds per wall second for controllers."
+)
+_nodes = click.option(
+    "--nodes", default=1, show_default=True, help="Simulated Node objects (DaemonSets run one pod each)."
+)
+_controllers = click.option(
+    "--controllers/--no-controllers",
+    default=True,
+    show_default=True,
+    help="Run the simulated controllers (Deployments roll out, pods become ready); off serves the API alone.",
 )
 
 
@@ -58,13 +82,17 @@ _scale = click.option(
     help="Where to write the kubeconfig for kubectl and clients.",
 )
 @_scale
-def serve(port: int, state: Path | None, kubeconfig: Path, clock_scale: float) -> None:
+@_nodes
+@_controllers
+def serve(
+    port: int, state: Path | None, kubeconfig: Path, clock_scale: float, nodes: int, controllers: bool
+) -> None:
     """Serve until interrupted (Ctrl-C).
 
     Example: gitops local-cluster serve --port 6443 --state cluster.json, then
     kubectl --kubeconfig local-cluster.kubeconfig get namespaces
     """
-    cluster = _start(port, state, kubeconfig, clock_scale)
+    cluster = _start(port, state, kubeconfig, clock_scale, nodes, controllers)
     click.echo(f"local cluster serving on {cluster.url}; kubeconfig: {cluster.kubeconfig}", err=True)
     try:
         cluster.serve_forever()
@@ -76,13 +104,17 @@ def serve(port: int, state: Path | None, kubeconfig: Path, clock_scale: float) -
 @_port
 @_state
 @_scale
+@_nodes
+@_controllers
 @click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
-def exec_(port: int, state: Path | None, clock_scale: float, command: tuple[str, ...]) -> None:
+def exec_(
+    port: int, state: Path | None, clock_scale: float, nodes: int, controllers: bool, command: tuple[str, ...]
+) -> None:
     """Start a local cluster, run COMMAND with KUBECONFIG pointing at it, then stop.
 
     Example: gitops local-cluster exec -- kubectl get namespaces
     """
-    cluster = _start(port, state, None, clock_scale)
+    cluster = _start(port, state, None, clock_scale, nodes, controllers)
     try:
         env = {**os.environ, "KUBECONFIG": str(cluster.kubeconfig)}
         try:
