@@ -1,4 +1,11 @@
 """The only code that uses the kubernetes client: connection, discovery, list, apply, delete (I/O).
 
-Filled by the issue that builds this layer; the layer contract in .importlinter already holds it.
+``Cluster.connect(ClusterOptions(kubeconfig=..., context=...))`` or ``in_cluster=True``; then
+``resources()``/``scope()`` (discovery), ``list`` (one LIST per kind), ``apply`` (server-side
+apply), ``delete``. Retries and error conversion live here so that nothing above sees the
+client library.
 """
+
+from gitops.cluster.client import USER_AGENT, ApiResource, Cluster, ClusterOptions
+
+__all__ = ["USER_AGENT", "ApiResource", "Cluster", "ClusterOptions"]

@@ -1,0 +1,323 @@
+"""The engine's connection to a Kubernetes API server (I/O: the only user of ``kubernetes``).
+
+:class:`Cluster` speaks the REST API through the official client's transport (kubeconfig,
+in-cluster service account, TLS, auth plugins all come from ``kubernetes.config``) but encodes
+and decodes JSON itself, because the engine works on plain dicts and a LIST of thousands of
+objects must not be turned into generated model classes.
+
+- Discovery maps (group, kind) to (version, plural, namespaced), fetched once and refreshed
+  when a kind is missing (a CRD applied in the same sync).
+- ``list`` is one LIST per kind (all namespaces) filtered by label selector: the hot path of a
+  no-op sync is a handful of these and nothing else.
+- ``apply`` is server-side apply under one field manager; ``delete`` uses Background
+  propagation by default.
+- Every request is retried with exponential backoff on 429 (honouring ``Retry-After``), 5xx and
+  connection errors; conflicts are retried by the caller, which knows whether re-reading helps.
+- Errors become :mod:`gitops.errors` classes naming the object first; a server that cannot be
+  reached at all is :class:`~gitops.errors.ClusterUnreachable`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlencode
+
+import urllib3
+from kubernetes import client as k8s_client
+from kubernetes import config as k8s_config
+from kubernetes.config.config_exception import ConfigException
+
+import gitops
+from gitops import errors
+from gitops.model import ResourceKey
+
+log = logging.getLogger(__name__)
+
+USER_AGENT = f"gitops/{gitops.__version__}"
+
+
+@dataclass(frozen=True)
+class ClusterOptions:
+    """How to reach the cluster and how hard to try.
+
+    ``kubeconfig``/``context`` select a kubeconfig entry (default: ``$KUBECONFIG`` or
+    ``~/.kube/config``); ``in_cluster`` uses the pod's service account instead.
+    """
+
+    kubeconfig: Path | None = None
+    context: str | None = None
+    in_cluster: bool = False
+    timeout: float = 30.0  # seconds per request
+    retries: int = 5  # attempts after the first, for retryable failures
+    backoff: float = 0.2  # first backoff in seconds, doubled each attempt (with jitter)
+    max_backoff: float = 10.0
+
+
+@dataclass(frozen=True)
+class ApiResource:
+    group: str
+    version: str
+    kind: str
+    plural: str
+    namespaced: bool
+
+    @property
+    def api_version(self) -> str:
+        return f"{self.group}/{self.version}" if self.group else self.version
+
+    def path(self, namespace: str = "", name: str = "") -> str:
+        base = f"/apis/{self.group}/{self.version}" if self.group else f"/api/{self.version}"
+        if self.namespaced and namespace:
+            base += f"/namespaces/{quote(namespace, safe='')}"
+        base += f"/{self.plural}"
+        if name:
+            base += f"/{quote(name, safe='')}"
+        return base
+
+
+@dataclass(frozen=True)
+class Response:
+    status: int
+    body: Any
+    headers: Mapping[str, str]
+
+
+def _status_message(body: Any, fallback: str) -> tuple[str, str]:
+    if isinstance(body, dict) and body.get("kind") == "Status":
+        return str(body.get("message") or fallback), str(body.get("reason") or "")
+    return fallback, ""
+
+
+class Cluster:
+    """One API server. Thread-safe: the transport is a pooled urllib3 manager."""
+
+    def __init__(self, api_client: Any, options: ClusterOptions | None = None) -> None:
+        self.api_client = api_client
+        self.options = options or ClusterOptions()
+        self.api_client.user_agent = USER_AGENT
+        self._discovery: dict[tuple[str, str], ApiResource] | None = None
+        self._discovery_lock = threading.Lock()
+        self.requests = 0  # requests sent, retries included (for metrics and tests)
+
+    @classmethod
+    def connect(cls, options: ClusterOptions | None = None) -> Cluster:
+        opts = options or ClusterOptions()
+        try:
+            if opts.in_cluster:
+                configuration = k8s_client.Configuration()
+                k8s_config.load_incluster_config(client_configuration=configuration)
+                api = k8s_client.ApiClient(configuration)
+            else:
+                api = k8s_config.new_client_from_config(
+                    config_file=str(opts.kubeconfig) if opts.kubeconfig else None, context=opts.context
+                )
+        except (ConfigException, OSError) as exc:
+            raise errors.ConfigError(f"cannot load the cluster configuration: {exc}") from exc
+        return cls(api, opts)
+
+    @property
+    def host(self) -> str:
+        return str(self.api_client.configuration.host)
+
+    def close(self) -> None:
+        self.api_client.close()
+
+    # --------------------------------------------------------------------------- transport
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: Mapping[str, str] | None = None,
+        body: Any = None,
+        content_type: str = "application/json",
+        ok: tuple[int, ...] = (200, 201),
+        what: str = "",
+    ) -> Response:
+        """One API call with retries; returns the decoded JSON body of a 2xx answer.
+
+        Statuses in ``ok`` are returned; others raise :class:`~gitops.errors.ClusterError`
+        (or :class:`~gitops.errors.ApplyError` when ``what`` names an object).
+        """
+        url_path = path + ("?" + urlencode(query) if query else "")
+        headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
+        payload: Any = None
+        if body is not None:
+            headers["Content-Type"] = content_type
+            payload = body if content_type.endswith("+yaml") else body
+            if content_type.endswith("+yaml") and not isinstance(body, (bytes, str)):
+                payload = json.dumps(body).encode()
+        attempt = 0
+        opts = self.options
+        while True:
+            attempt += 1
+            try:
+                _, url, hdrs, _, _ = self.api_client.param_serialize(
+                    method, url_path, header_params=dict(headers), auth_settings=["BearerToken"]
+                )
+                self.requests += 1
+                raw = self.api_client.call_api(
+                    method, url, header_params=hdrs, body=payload, _request_timeout=opts.timeout
+                )
+                data = raw.read()
+                status = raw.status
+                resp_headers = dict(raw.headers or {})
+            except (urllib3.exceptions.HTTPError, OSError) as exc:
+                if attempt > opts.retries:
+                    raise errors.ClusterUnreachable(
+                        f"cannot reach the Kubernetes API at {self.host}: {type(exc).__name__}: {exc}"
+                    ) from exc
+                self._sleep(attempt, None)
+                continue
+            try:
+                decoded: Any = json.loads(data) if data else None
+            except ValueError:
+                decoded = data.decode(errors="replace") if isinstance(data, bytes) else data
+            if status in ok:
+                return Response(status, decoded, resp_headers)
+            retryable = status == 429 or status >= 500
+            if retryable and attempt <= opts.retries:
+                self._sleep(attempt, resp_headers.get("Retry-After") or resp_headers.get("retry-after"))
+                continue
+            message, reason = _status_message(decoded, f"HTTP {status}")
+            if what:
+                raise errors.ApplyError(
+                    what, message, code=status, reason=reason, retryable=retryable or status == 409
+                )
+            raise errors.ClusterError(
+                message, code=status, reason=reason, retryable=retryable or status == 409
+            )
+
+    def _sleep(self, attempt: int, retry_after: str | None) -> None:
+        opts = self.options
+        delay = min(opts.max_backoff, opts.backoff * (2 ** (attempt - 1)))
+        delay *= 0.5 + random.random()  # jitter: never a thundering herd of retries
+        if retry_after:
+            try:
+                delay = max(delay, float(retry_after))
+            except ValueError:
+                pass
+        time.sleep(min(delay, opts.max_backoff))
+
+    # --------------------------------------------------------------------------- discovery
+
+    def resources(self, refresh: bool = False) -> dict[tuple[str, str], ApiResource]:
+        """(group, kind) -> preferred version's resource, from legacy discovery documents."""
+        with self._discovery_lock:
+            if self._discovery is None or refresh:
+                found: dict[tuple[str, str], ApiResource] = {}
+                core = self.request("GET", "/api/v1").body
+                self._add_resources(found, "", "v1", core)
+                groups = self.request("GET", "/apis").body
+                for group in groups.get("groups", []):
+                    preferred = (
+                        group.get("preferredVersion", {}).get("version") or group["versions"][0]["version"]
+                    )
+                    doc = self.request("GET", f"/apis/{group['name']}/{preferred}", ok=(200, 404, 503)).body
+                    if isinstance(doc, dict) and doc.get("resources"):
+                        self._add_resources(found, group["name"], preferred, doc)
+                self._discovery = found
+            return self._discovery
+
+    @staticmethod
+    def _add_resources(found: dict[tuple[str, str], ApiResource], group: str, version: str, doc: Any) -> None:
+        for r in doc.get("resources", []):
+            if "/" in r["name"]:
+                continue  # subresources
+            found.setdefault(
+                (group, r["kind"]),
+                ApiResource(group, version, r["kind"], r["name"], bool(r.get("namespaced"))),
+            )
+
+    def resource_for(self, group: str, kind: str) -> ApiResource | None:
+        """The resource serving a kind; re-discovers once when it is unknown (new CRDs)."""
+        found = self.resources().get((group, kind))
+        if found is None:
+            found = self.resources(refresh=True).get((group, kind))
+        return found
+
+    def scope(self, group: str, version: str, kind: str) -> str | None:
+        """``Namespaced``, ``Cluster`` or None for an unknown kind (the manifests validator's view)."""
+        found = self.resource_for(group, kind)
+        if found is None:
+            return None
+        return "Namespaced" if found.namespaced else "Cluster"
+
+    def _resource(self, key: ResourceKey) -> ApiResource:
+        found = self.resource_for(key.group, key.kind)
+        if found is None:
+            raise errors.ApplyError(
+                str(key), f'the server has no resource for kind "{key.kind}" in group "{key.group or "core"}"'
+            )
+        return found
+
+    # --------------------------------------------------------------------------- verbs
+
+    def list(
+        self, group: str, kind: str, label_selector: str = "", namespace: str = ""
+    ) -> list[dict[str, Any]]:
+        """Every object of a kind (across namespaces unless ``namespace``) matching the selector,
+        following ``continue`` tokens. An unknown kind has no objects."""
+        res = self.resource_for(group, kind)
+        if res is None:
+            return []
+        items: list[dict[str, Any]] = []
+        query = {"limit": "500"}
+        if label_selector:
+            query["labelSelector"] = label_selector
+        while True:
+            body = self.request("GET", res.path(namespace), query=query).body
+            for item in body.get("items", []):
+                item.setdefault("apiVersion", res.api_version)
+                item.setdefault("kind", kind)
+                items.append(item)
+            token = (body.get("metadata") or {}).get("continue")
+            if not token:
+                return items
+            query = {**query, "continue": token}
+
+    def get(self, key: ResourceKey) -> dict[str, Any] | None:
+        res = self._resource(key)
+        resp = self.request("GET", res.path(key.namespace, key.name), ok=(200, 404), what=str(key))
+        return resp.body if resp.status == 200 else None
+
+    def apply(
+        self, obj: Mapping[str, Any], *, manager: str, force: bool = True, dry_run: bool = False
+    ) -> dict[str, Any]:
+        """Server-side apply of one object; returns the object the server stored (or would)."""
+        key = ResourceKey.of(obj)
+        res = self._resource(key)
+        query = {"fieldManager": manager, "force": "true" if force else "false"}
+        if dry_run:
+            query["dryRun"] = "All"
+        body = json.dumps(obj, separators=(",", ":")).encode()
+        resp = self.request(
+            "PATCH",
+            res.path(key.namespace, key.name),
+            query=query,
+            body=body,
+            content_type="application/apply-patch+yaml",
+            what=str(key),
+        )
+        result: dict[str, Any] = resp.body
+        return result
+
+    def delete(self, key: ResourceKey, *, propagation: str = "Background", dry_run: bool = False) -> bool:
+        """Delete one object; False when it was already gone."""
+        res = self._resource(key)
+        body: dict[str, Any] = {"kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": propagation}
+        if dry_run:
+            body["dryRun"] = ["All"]
+        resp = self.request(
+            "DELETE", res.path(key.namespace, key.name), body=body, ok=(200, 202, 404), what=str(key)
+        )
+        return resp.status != 404
