@@ -19,6 +19,7 @@ objects must not be turned into generated model classes.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import random
@@ -113,10 +114,10 @@ class Cluster:
         try:
             if opts.in_cluster:
                 configuration = k8s_client.Configuration()
-                k8s_config.load_incluster_config(client_configuration=configuration)
+                k8s_config.load_incluster_config(client_configuration=configuration)  # type: ignore[no-untyped-call]
                 api = k8s_client.ApiClient(configuration)
             else:
-                api = k8s_config.new_client_from_config(
+                api = k8s_config.new_client_from_config(  # type: ignore[no-untyped-call]
                     config_file=str(opts.kubeconfig) if opts.kubeconfig else None, context=opts.context
                 )
         except (ConfigException, OSError) as exc:
@@ -153,7 +154,9 @@ class Cluster:
         payload: Any = None
         if body is not None:
             headers["Content-Type"] = content_type
-            payload = body if content_type.endswith("+yaml") else body
+            # The client's transport JSON-encodes dicts for JSON content types and sends bytes
+            # as they are for the rest (apply patches).
+            payload = body
             if content_type.endswith("+yaml") and not isinstance(body, (bytes, str)):
                 payload = json.dumps(body).encode()
         attempt = 0
@@ -202,10 +205,8 @@ class Cluster:
         delay = min(opts.max_backoff, opts.backoff * (2 ** (attempt - 1)))
         delay *= 0.5 + random.random()  # jitter: never a thundering herd of retries
         if retry_after:
-            try:
+            with contextlib.suppress(ValueError):  # an HTTP date: keep our own backoff
                 delay = max(delay, float(retry_after))
-            except ValueError:
-                pass
         time.sleep(min(delay, opts.max_backoff))
 
     # --------------------------------------------------------------------------- discovery
