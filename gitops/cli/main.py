@@ -34,10 +34,16 @@ def _start(  # type: ignore[no-untyped-def]
     clock_scale: float,
     nodes: int = 1,
     controllers: bool = True,
+    faults: Path | None = None,
 ):
     from gitops.localcluster import LocalCluster
+    from gitops.localcluster import faults as fault_injection
     from gitops.localcluster.controllers import Options
 
+    try:  # --- fault injection: --faults FILE
+        rules = fault_injection.load_config(faults) if faults is not None else None
+    except fault_injection.FaultConfigError as exc:
+        raise click.ClickException(f"--faults: {exc}") from exc
     try:
         return LocalCluster(
             port,
@@ -46,6 +52,7 @@ def _start(  # type: ignore[no-untyped-def]
             clock_scale=clock_scale,
             controllers=controllers,
             options=Options(nodes=nodes),
+            faults=rules,
         ).start()
     except OSError as exc:
         raise click.ClickException(f"cannot serve on 127.0.0.1:{port}: {exc.strerror or exc}") from exc
@@ -84,15 +91,27 @@ _controllers = click.option(
 @_scale
 @_nodes
 @_controllers
+@click.option(  # --- fault injection
+    "--faults",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Fault-injection rules to start with (JSON or YAML; see gitops.localcluster.faults); "
+    "change them at run time at /debug/faults.",
+)
 def serve(
-    port: int, state: Path | None, kubeconfig: Path, clock_scale: float, nodes: int, controllers: bool
+    port: int,
+    state: Path | None,
+    kubeconfig: Path,
+    clock_scale: float,
+    nodes: int,
+    controllers: bool,
+    faults: Path | None,
 ) -> None:
     """Serve until interrupted (Ctrl-C).
 
     Example: gitops local-cluster serve --port 6443 --state cluster.json, then
     kubectl --kubeconfig local-cluster.kubeconfig get namespaces
     """
-    cluster = _start(port, state, kubeconfig, clock_scale, nodes, controllers)
+    cluster = _start(port, state, kubeconfig, clock_scale, nodes, controllers, faults)
     click.echo(f"local cluster serving on {cluster.url}; kubeconfig: {cluster.kubeconfig}", err=True)
     try:
         cluster.serve_forever()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import socket
 import tempfile
 import threading
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -20,6 +21,7 @@ import yaml
 from gitops.localcluster.api import Api, WriteOptions
 from gitops.localcluster.clock import Clock
 from gitops.localcluster.controllers import ControllerManager, Options, build_manager
+from gitops.localcluster.faults import FaultConfig, FaultInjector, FaultMiddleware, Rule
 from gitops.localcluster.lifecycle import LifecycleWorker
 from gitops.localcluster.resources import Registry
 from gitops.localcluster.server import ClusterApp, RequestLog
@@ -37,6 +39,8 @@ class LocalCluster:
     across; older resourceVersions get 410 Expired, as after an etcd compaction.
     ``controllers=False`` serves the API alone, as a kube-apiserver without
     kube-controller-manager, scheduler or kubelets; ``options`` tunes the simulated ones.
+    ``faults`` are fault-injection rules to start with (``gitops.localcluster.faults``); change
+    them at run time through ``cluster.faults`` or ``/debug/faults``.
     """
 
     def __init__(
@@ -50,7 +54,9 @@ class LocalCluster:
         watch_history: int = 50_000,
         controllers: bool = True,
         options: Options | None = None,
+        faults: FaultConfig | Sequence[Rule | Mapping[str, Any]] | None = None,
     ) -> None:
+        self.faults = FaultInjector.from_config(faults)  # --- fault injection (first: may reject)
         self.clock = Clock(clock_scale)
         self.store = Store(Path(state_file) if state_file else None, history=watch_history)
         self.registry = Registry()
@@ -82,8 +88,9 @@ class LocalCluster:
         self.lifecycle.start()
         if self.controllers is not None:
             self.controllers.start()
+        self.faults.rearm()  # --- fault injection: windows of rules given at start count from now
         config = uvicorn.Config(
-            self.app,
+            FaultMiddleware(self.app, self.faults),
             log_level="warning",
             access_log=False,
             lifespan="off",

@@ -18,6 +18,7 @@ import threading
 import time
 from collections import Counter, deque
 from collections.abc import AsyncIterator
+from contextvars import ContextVar
 from dataclasses import asdict, dataclass
 from typing import Any
 from urllib.parse import parse_qs
@@ -45,6 +46,9 @@ _PATCH_TYPES = {
     "application/apply-patch+cbor": "apply-cbor",
 }
 WRITE_VERBS = frozenset({"create", "update", "patch", "delete", "deletecollection"})
+# --- fault injection (faults.py): set around a request it tampers with, read by RequestLog.record:
+# (the fault label, the HTTP code the client saw instead of the server's own, or None).
+injected_fault: ContextVar[tuple[str, int | None]] = ContextVar("injected_fault", default=("", None))
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,7 @@ class RequestRecord:
     code: int
     dry_run: bool
     path: str
+    fault: str = ""  # faults injected into this request (faults.py), e.g. "delay,error:503"
 
 
 class RequestLog:
@@ -73,6 +78,11 @@ class RequestLog:
         self._seq = 0
 
     def record(self, **fields: Any) -> None:
+        fault, seen_code = injected_fault.get()  # --- fault injection (faults.py)
+        if fault and "fault" not in fields:
+            fields["fault"] = fault
+            if seen_code is not None:
+                fields["code"] = seen_code
         with self._lock:
             self._seq += 1
             rec = RequestRecord(seq=self._seq, time=time.time(), **fields)
@@ -505,6 +515,13 @@ class ClusterApp:
             options["propagationPolicy"] = query["propagationPolicy"]
         if "orphanDependents" in query:
             options["orphanDependents"] = parse_bool(query["orphanDependents"], "orphanDependents")
+        if "gracePeriodSeconds" in query:  # the Python client sends it as a query parameter
+            try:
+                options["gracePeriodSeconds"] = int(query["gracePeriodSeconds"])
+            except ValueError as exc:
+                raise errors.bad_request(
+                    f'strconv.ParseInt: parsing "{query["gracePeriodSeconds"]}": invalid syntax'
+                ) from exc
         return options
 
     # ----------------------------------------------------------------------- list/watch
