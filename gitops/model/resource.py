@@ -35,8 +35,9 @@ class ResourceKey:
 
 @dataclass(frozen=True)
 class Origin:
-    """Where a document came from: a file relative to the app's path, its index in a
-    multi-document file, and the line it starts on (1-based)."""
+    """Where a document came from: a file relative to the repository root, its index in a
+    multi-document file, and the line it starts on (1-based; 0 when the problem concerns a
+    whole file)."""
 
     path: str
     index: int = 0
