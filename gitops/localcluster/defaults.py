@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import copy
 import functools
 import re
 from collections.abc import Callable
@@ -831,3 +832,33 @@ def go_base64_decode(text: str) -> bytes:
         val = buf[0] << 18 | buf[1] << 12 | buf[2] << 6 | buf[3]
         out += bytes(((val >> 16) & 0xFF, (val >> 8) & 0xFF, val & 0xFF))[: dlen - 1]
     return bytes(out)
+
+
+def apply_crd_defaults(obj: Any, schema: dict[str, Any] | None) -> None:
+    """Structural-schema defaulting of a custom resource, in place (apiextensions-apiserver
+    ``structuraldefaulting.Default``): a missing property whose schema has ``default`` gets a
+    copy of it, recursively through properties, ``items`` and ``additionalProperties``. Defaults
+    apply only under objects that exist: ``spec.x`` is defaulted only when ``spec`` is present
+    (or itself defaulted)."""
+    if not isinstance(schema, dict):
+        return
+    if isinstance(obj, dict):
+        props = schema.get("properties")
+        if isinstance(props, dict):
+            for name, sub in props.items():
+                if not isinstance(sub, dict):
+                    continue
+                if name not in obj and "default" in sub:
+                    obj[name] = copy.deepcopy(sub["default"])
+                if name in obj:
+                    apply_crd_defaults(obj[name], sub)
+        extra = schema.get("additionalProperties")
+        if isinstance(extra, dict):
+            for key, value in obj.items():
+                if not (isinstance(props, dict) and key in props):
+                    apply_crd_defaults(value, extra)
+    elif isinstance(obj, list):
+        items = schema.get("items")
+        if isinstance(items, dict):
+            for item in obj:
+                apply_crd_defaults(item, items)

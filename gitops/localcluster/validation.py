@@ -1041,7 +1041,12 @@ def _validate_stateful_set(e: _Errors, obj: Obj, old: Obj | None) -> None:
     _validate_selector_spec(e, spec, path, "statefulset")
     template = _d(spec, "template")
     if selector_matches(spec.get("selector"), _template_labels(template)) is not None:
-        _validate_pod_template(e, template, _c(path, "template"))
+        # ValidatePodTemplateSpecForStatefulSet checks only the template's labels and annotations:
+        # its pod spec is not validated ("this will check volumes, which we know will fail" —
+        # mounts may name volumeClaimTemplates), so neither do we.
+        meta = _d(template, "metadata")
+        _validate_labels(e, meta.get("labels"), _c(path, "template", "labels"))
+        _validate_annotations(e, meta.get("annotations"), _c(path, "template", "annotations"))
     _always_restart(e, template, path, "StatefulSet")
     if old is not None:
         old_spec = _d(old, "spec")
@@ -2150,5 +2155,7 @@ def _validate_surge_and_unavailable(e: _Errors, rolling: Obj, rpath: str) -> Non
     _positive_int_or_percent(e, unavailable, _c(rpath, "maxUnavailable"))
     _positive_int_or_percent(e, surge, _c(rpath, "maxSurge"))
     if _int_or_percent_value(unavailable) == 0 and _int_or_percent_value(surge) == 0:
-        e.invalid(_c(rpath, "maxUnavailable"), int_or_string(unavailable), "may not be 0 when `maxSurge` is 0")
+        e.invalid(
+            _c(rpath, "maxUnavailable"), int_or_string(unavailable), "may not be 0 when `maxSurge` is 0"
+        )
     _not_more_than_100(e, unavailable, _c(rpath, "maxUnavailable"))

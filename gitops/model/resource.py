@@ -52,7 +52,7 @@ class Resource:
     """A desired object: its key, its body as rendered from Git, and where it came from."""
 
     key: ResourceKey
-    body: Mapping[str, Any] = field(compare=False)
+    body: Mapping[str, Any] = field(compare=False, repr=False)  # never in reprs: Secrets
     origin: Origin | None = field(default=None, compare=False)
 
     @property

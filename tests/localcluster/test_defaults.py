@@ -525,3 +525,36 @@ def test_go_base64_errors_name_the_offending_byte(text: str, error: str) -> None
 def test_go_base64_skips_newlines() -> None:
     assert defaults.go_base64_decode("YWJj\r\nZGVm") == b"abcdef"
     assert defaults.go_base64_decode("YQ==") == b"a"
+
+
+def test_crd_schema_defaults_fill_missing_fields_under_present_objects() -> None:
+    """apiextensions structural defaulting: defaults apply to missing properties of objects that
+    exist, recursively (https://kubernetes.io/docs/tasks/extend-kubernetes/custom-resources/
+    custom-resource-definitions/#defaulting)."""
+    from gitops.localcluster.defaults import apply_crd_defaults
+
+    schema = {
+        "type": "object",
+        "properties": {
+            "spec": {
+                "type": "object",
+                "properties": {
+                    "replicas": {"type": "integer", "default": 1},
+                    "ports": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "properties": {"protocol": {"type": "string", "default": "TCP"}},
+                        },
+                    },
+                    "nested": {"type": "object", "properties": {"x": {"type": "string", "default": "y"}}},
+                },
+            },
+            "status": {"type": "object", "properties": {"phase": {"type": "string", "default": "New"}}},
+        },
+    }
+    obj = {"spec": {"ports": [{"port": 80}, {"port": 81, "protocol": "UDP"}]}}
+    apply_crd_defaults(obj, schema)
+    assert obj == {
+        "spec": {"replicas": 1, "ports": [{"port": 80, "protocol": "TCP"}, {"port": 81, "protocol": "UDP"}]}
+    }
