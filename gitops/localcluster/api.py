@@ -26,6 +26,7 @@ import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from gitops.localcluster import (
@@ -36,7 +37,7 @@ from gitops.localcluster import (
     quantity,
     validation,
 )
-from gitops.localcluster.clock import Clock, format_time
+from gitops.localcluster.clock import Clock, format_time, parse_time
 from gitops.localcluster.resources import Generation, Registry, ResourceType
 from gitops.localcluster.store import Store, TypeKey
 
@@ -150,6 +151,8 @@ class Api:
                 defaults.prepare_for_create(rt.group, rt.version, rt.kind, obj)
                 defaults.apply_defaults(rt.group, rt.version, rt.kind, obj)
                 self._allocate(rt, obj, None)
+            else:
+                defaults.apply_crd_defaults(obj, rt.crd_schema)
             self._validate(rt, obj, None)
             if not applied:
                 meta["managedFields"] = managedfields.update(
@@ -389,6 +392,10 @@ class Api:
                 finalizers.append("foregroundDeletion")
             if policy == "Orphan" and "orphan" not in finalizers:
                 finalizers.append("orphan")
+            if rt.group == "" and rt.plural == "pods":
+                graceful = self._delete_pod_gracefully(rt, old, options, finalizers, dry_run)
+                if graceful is not None:
+                    return graceful
             if finalizers:
                 if meta.get("deletionTimestamp") and finalizers == list(meta.get("finalizers") or []):
                     return WriteResult(200, self._as_version(rt, old))
@@ -407,6 +414,107 @@ class Api:
                 return WriteResult(200, self._deleted_body(rt, old))
             self._remove(rt, old)
             return WriteResult(200, self._deleted_body(rt, self._as_version(rt, old)))
+
+    def _delete_pod_gracefully(
+        self,
+        rt: ResourceType,
+        old: dict[str, Any],
+        options: dict[str, Any],
+        finalizers: list[str],
+        dry_run: bool,
+    ) -> WriteResult | None:
+        """Graceful pod deletion: ``rest.BeforeDelete`` (apiserver/pkg/registry/rest/delete.go)
+        with the pod strategy's ``CheckGracefulDelete`` (pkg/registry/core/pod/strategy.go).
+
+        The grace period is ``DeleteOptions.gracePeriodSeconds``, else the pod's
+        ``terminationGracePeriodSeconds``; it is 0 for a pod not bound to a node or already
+        terminal, and 1 when negative. A positive period keeps the pod with ``deletionTimestamp``
+        = now + period and ``deletionGracePeriodSeconds`` = period, for its kubelet to stop the
+        containers and then delete it with ``gracePeriodSeconds: 0``. A second DELETE may only
+        shorten the period (moving the timestamp back); 0 removes the pod now unless finalizers
+        remain. Returns None when the caller's ordinary path applies (removal now, or the
+        finalizer path for a pod that is not deleted gracefully).
+        """
+        meta = old["metadata"]
+        spec = old.get("spec") or {}
+        grace = options.get("gracePeriodSeconds")
+        if grace is None:
+            grace = spec.get("terminationGracePeriodSeconds") or 0
+        if not isinstance(grace, int) or isinstance(grace, bool):
+            raise errors.bad_request(f"invalid gracePeriodSeconds: {grace!r}")
+        if not spec.get("nodeName") or (old.get("status") or {}).get("phase") in ("Succeeded", "Failed"):
+            grace = 0
+        if grace < 0:
+            grace = 1
+        current = meta.get("deletionGracePeriodSeconds")
+        if meta.get("deletionTimestamp"):
+            if not current:
+                return None  # marked with no grace left (0 or unset): the ordinary path decides
+            if grace >= current:
+                return WriteResult(200, self._as_version(rt, old))  # graceful deletion pending
+            deadline = parse_time(meta["deletionTimestamp"]).timestamp() - current + grace
+        else:
+            if grace == 0:
+                return None
+            deadline = self.clock.time() + grace
+        if grace == 0 and not finalizers:
+            return None
+        new = copy.deepcopy(old)
+        new["metadata"]["deletionTimestamp"] = format_time(datetime.fromtimestamp(deadline, UTC))
+        new["metadata"]["deletionGracePeriodSeconds"] = grace
+        if finalizers:
+            new["metadata"]["finalizers"] = finalizers
+        if dry_run:
+            return WriteResult(200, new)
+        rv = self.store.next_rv()
+        new["metadata"]["resourceVersion"] = str(rv)
+        self.store.put(_tk(rt), _ns_key(rt, meta.get("namespace", ""), meta["name"]), new, rv)
+        self.on_delete()
+        return WriteResult(200, self._as_version(rt, new))
+
+    def bind_pod(self, namespace: str, name: str, node: str, uid: str = "") -> WriteResult:
+        """``POST pods/{name}/binding``, in-process (the scheduler's write): set ``spec.nodeName``
+        and a True ``PodScheduled`` condition (``BindingREST.setPodNodeAndMetadata`` in
+        pkg/registry/core/pod/storage/storage.go). It bypasses update validation, which forbids
+        changing ``spec.nodeName``, and records no managedFields entry, as the real binding
+        writes storage directly. 409 when the pod is bound already or being deleted; 404 when
+        gone, or replaced (``uid`` given and different)."""
+        pods = self.registry.by_plural("", "v1", "pods")
+        assert pods is not None
+        with self.store.lock:
+            old = self.store.get(("", "pods"), (namespace, name))
+            if old is None or (uid and old["metadata"].get("uid") != uid):
+                raise errors.not_found("pods", "", name)
+            if old["metadata"].get("deletionTimestamp"):
+                raise errors.conflict(
+                    "pods/binding", "", name, f"pod {name} is being deleted, cannot be assigned to a host"
+                )
+            bound = (old.get("spec") or {}).get("nodeName")
+            if bound:
+                raise errors.conflict(
+                    "pods/binding", "", name, f'pod {name} is already assigned to node "{bound}"'
+                )
+            new = copy.deepcopy(old)
+            new["spec"]["nodeName"] = node
+            status = new.setdefault("status", {})
+            # podutil.UpdatePodCondition: replace the condition in place or append it.
+            scheduled = {
+                "type": "PodScheduled",
+                "status": "True",
+                "lastProbeTime": None,
+                "lastTransitionTime": self.now(),
+            }
+            conditions = list(status.get("conditions") or [])
+            index = next((i for i, c in enumerate(conditions) if c.get("type") == "PodScheduled"), None)
+            if index is None:
+                conditions.append(scheduled)
+            else:
+                conditions[index] = scheduled
+            status["conditions"] = conditions
+            rv = self.store.next_rv()
+            new["metadata"]["resourceVersion"] = str(rv)
+            self.store.put(("", "pods"), (namespace, name), new, rv)
+            return WriteResult(201, self._as_version(pods, new))
 
     def _remove(self, rt: ResourceType, old: dict[str, Any]) -> None:
         meta = old["metadata"]
@@ -625,6 +733,8 @@ class Api:
         if not rt.custom:
             defaults.apply_defaults(rt.group, rt.version, rt.kind, new)
             self._allocate(rt, new, old)
+        else:
+            defaults.apply_crd_defaults(new, rt.crd_schema)
         self._bump_generation(rt, old, new)
         self._validate(rt, new, old)
         if not applied:
@@ -651,8 +761,14 @@ class Api:
         meta = new["metadata"]
         if new == stored_view:
             return WriteResult(200, stored_view)
-        if old_meta.get("deletionTimestamp") and not meta.get("finalizers"):
-            # Removing the last finalizer of an object being deleted deletes it.
+        if (
+            old_meta.get("deletionTimestamp")
+            and not meta.get("finalizers")
+            and not old_meta.get("deletionGracePeriodSeconds")
+        ):
+            # Removing the last finalizer of an object being deleted deletes it, unless a
+            # graceful deletion is pending (a pod's kubelet deletes it when its containers
+            # stopped): registry Store.shouldDeleteDuringUpdate.
             if not opts.dry_run:
                 self._remove(rt, new)
             return WriteResult(200, new)

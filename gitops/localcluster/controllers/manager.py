@@ -15,6 +15,10 @@ log and fault injection does not touch them.
 
 ``ControllerManager.settle()`` waits until no work is queued and no timer is due, for tests
 that want "everything the controllers would do now is done".
+
+``keys_for`` runs in the worker thread outside the manager's lock (the store calls the manager
+with the store lock held, so the manager never holds its own lock while touching the store);
+it should still be cheap: index lookups, not scans.
 """
 
 from __future__ import annotations
@@ -230,47 +234,51 @@ class ControllerManager:
             self._queued.add(ident)
             self._queue.append((controller, key))
 
-    def _next_item(self) -> tuple[Controller, Key] | None:
-        """Called with the condition held: fold events and due timers into the queue."""
-        while self._events:
-            event = self._events.popleft()
+    def _keys_for(self, events: list[Event]) -> list[tuple[Controller, Key]]:
+        """Map events to work, outside the manager's lock: ``keys_for`` may read the store, and
+        the store calls :meth:`_on_event` with its own lock held (lock order: store, then
+        manager; never the reverse)."""
+        out: list[tuple[Controller, Key]] = []
+        for event in events:
             self.owners.observe(event)
             for c in self._by_type.get((event.group, event.plural), ()):
                 try:
-                    for key in c.keys_for(event):
-                        self._add(c, key)
+                    out.extend((c, key) for key in c.keys_for(event))
                 except Exception:
                     log.exception("%s: keys_for failed", c.name)
                     self.errors.append(f"{c.name}: keys_for failed")
-        now = self.clock.time()
-        while self._timers and self._timers[0][0] <= now:
-            _, _, c, key = heapq.heappop(self._timers)
-            self._add(c, key)
-        if self._queue:
-            c, key = self._queue.popleft()
-            self._queued.discard((c.name, key))
-            return c, key
-        return None
+        return out
 
     def _run(self) -> None:
         while True:
             with self._cond:
-                item = None
                 while not self._stop:
-                    item = self._next_item()
-                    if item is not None:
+                    due = bool(self._timers) and self._timers[0][0] <= self.clock.time()
+                    if self._events or self._queue or due:
                         break
                     self._busy = False
                     self._cond.notify_all()
-                    timeout = None
+                    timeout = 1.0
                     if self._timers:
-                        timeout = max(0.0, self.clock.wall_seconds(self._timers[0][0] - self.clock.time()))
-                    self._cond.wait(timeout if timeout is None else min(timeout, 1.0))
+                        timeout = min(1.0, max(0.0, self.clock.wall_seconds(self._timers[0][0] - self.clock.time())))
+                    self._cond.wait(timeout)
                 if self._stop:
                     return
                 self._busy = True
-            assert item is not None
-            controller, key = item
+                events = list(self._events)
+                self._events.clear()
+            work = self._keys_for(events)
+            with self._cond:
+                for c, key in work:
+                    self._add(c, key)
+                now = self.clock.time()
+                while self._timers and self._timers[0][0] <= now:
+                    _, _, c, key = heapq.heappop(self._timers)
+                    self._add(c, key)
+                if not self._queue:
+                    continue
+                controller, key = self._queue.popleft()
+                self._queued.discard((controller.name, key))
             try:
                 again = controller.reconcile(key)
             except errors.StatusError as err:
