@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import re
+import urllib.parse
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
@@ -134,3 +137,74 @@ class SyncRecord:
     changes: ChangeSet = field(default_factory=ChangeSet)
     error: str = ""
     id: int = 0
+
+    def to_row(self) -> dict[str, Any]:
+        """The history table's columns (``id`` excluded: the database assigns it). ``changes`` is
+        a JSON list of :meth:`Change.to_json`; the repository URL is redacted here, so no
+        caller can store a token with it by mistake."""
+        return {
+            "app": self.app,
+            "trigger": self.trigger.value,
+            "result": self.result.value,
+            "repo": redact_url(self.repo),
+            "path": self.path,
+            "revision": self.revision,
+            "author": self.author,
+            "commit_date": self.commit_date,
+            "subject": self.subject,
+            "started": self.started,
+            "finished": self.finished,
+            "changes": json.dumps([c.to_json() for c in self.changes], separators=(",", ":")),
+            "error": self.error,
+        }
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> SyncRecord:
+        """The inverse of :meth:`to_row`, plus ``id`` when the row has one. Raises ValueError
+        for a result or trigger this version does not know."""
+        return cls(
+            app=row["app"],
+            trigger=Trigger(row["trigger"]),
+            started=row["started"],
+            result=SyncResult(row["result"]),
+            repo=row.get("repo") or "",
+            path=row.get("path") or "",
+            revision=row.get("revision") or "",
+            author=row.get("author") or "",
+            commit_date=row.get("commit_date") or "",
+            subject=row.get("subject") or "",
+            finished=row.get("finished") or "",
+            changes=ChangeSet.from_iter(Change.from_json(c) for c in json.loads(row.get("changes") or "[]")),
+            error=row.get("error") or "",
+            id=int(row.get("id") or 0),
+        )
+
+
+_SCP_LIKE = re.compile(r"^(?P<user>[^@/:]+(?::[^@/]*)?)@(?P<rest>[^/:]+:.*)$")
+
+
+def redact_url(url: str) -> str:
+    """A repository URL safe to show, log and store: no password, no token.
+
+    ``https://user:token@host/r.git`` and ``https://token@host/r.git`` become
+    ``https://host/r.git`` (over HTTP the user name is often the token itself); an SSH user
+    name is kept (``ssh://git@host/r``, ``git@host:org/r``) but any password after it is
+    dropped; query values are replaced by ``***``. Local paths come back unchanged."""
+    m = _SCP_LIKE.match(url)
+    if m and "://" not in url:
+        return f"{m['user'].split(':', 1)[0]}@{m['rest']}"
+    try:
+        parts = urllib.parse.urlsplit(url)
+    except ValueError:
+        return "<unparseable URL>" if "@" in url else url
+    if not parts.scheme or not parts.netloc:
+        return url
+    host = parts.netloc.rsplit("@", 1)[-1]
+    netloc = host
+    if "@" in parts.netloc and parts.scheme.lower() in ("ssh", "git+ssh", "ssh+git"):
+        user = parts.netloc.rsplit("@", 1)[0].split(":", 1)[0]
+        netloc = f"{user}@{host}"
+    query = parts.query
+    if query:
+        query = "&".join(f"{kv.split('=', 1)[0]}=***" if "=" in kv else kv for kv in query.split("&"))
+    return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, query, ""))
