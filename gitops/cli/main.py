@@ -145,5 +145,15 @@ def exec_(
     sys.exit(code)
 
 
+def _register() -> None:
+    from gitops.cli import sync
+
+    for command in (sync.sync_cmd, sync.diff_cmd, sync.plan_cmd, sync.history_cmd):
+        cli.add_command(command)
+
+
+_register()
+
+
 def main() -> None:
     cli()

@@ -1,4 +1,8 @@
-"""One sync end to end and the rollout gate; imports pure packages and I/O interfaces.
+"""One sync end to end (the reconciler) and, later, the rollout gate.
 
-Filled by the issue that builds this layer; the layer contract in .importlinter already holds it.
+Imports the pure packages and the I/O packages' interfaces, and nothing above it.
 """
+
+from gitops.engine.reconciler import Engine, Rendered, SyncOptions, SyncOutcome
+
+__all__ = ["Engine", "Rendered", "SyncOptions", "SyncOutcome"]

@@ -1,0 +1,453 @@
+"""``gitops sync``, ``gitops diff``, ``gitops plan`` and ``gitops history``.
+
+Exit codes (documented in every ``--help``): 0 synced or nothing to change, 1 the sync failed
+or is degraded (``diff``: there are changes), 2 bad input or config, 3 cluster unreachable.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import click
+import platformdirs
+from rich.console import Console
+from rich.syntax import Syntax
+from rich.table import Table
+
+from gitops import errors
+from gitops.cluster import Cluster, ClusterOptions
+from gitops.config import App, parse_config
+from gitops.engine import Engine, SyncOptions
+from gitops.git import GitOptions, Source
+from gitops.history import History
+from gitops.model import Action, SyncRecord, SyncResult
+
+EXIT_CODES = (
+    "Exit codes: 0 ok or no change, 1 sync failed or degraded, 2 bad input or config, 3 cluster unreachable."
+)
+
+
+@dataclass
+class Target:
+    """Which app(s) and which cluster a command works on."""
+
+    apps: list[App]
+    engine: Engine
+    close: Callable[[], None]
+
+
+def _default_local_state() -> Path:
+    return platformdirs.user_state_path("gitops") / "local-cluster.json"
+
+
+def _app_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    options = [
+        click.argument("source", required=False),
+        click.option(
+            "--path",
+            "path",
+            default=".",
+            show_default=True,
+            help="Directory of the app inside the repository.",
+        ),
+        click.option("--revision", default="HEAD", show_default=True, help="Branch, tag or commit to sync."),
+        click.option(
+            "--app",
+            "app_name",
+            help="App name (tracking label); default: the directory name, or every app of --config.",
+        ),
+        click.option(
+            "--namespace",
+            default="default",
+            show_default=True,
+            help="Namespace for namespaced objects without one.",
+        ),
+        click.option(
+            "--config",
+            "config_file",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="Apps config file (gitops.yaml); SOURCE is then not needed.",
+        ),
+        click.option(
+            "--kubeconfig",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="Kubeconfig (default: $KUBECONFIG or ~/.kube/config).",
+        ),
+        click.option("--context", help="Kubeconfig context."),
+        click.option("--in-cluster", is_flag=True, help="Use the pod's service account."),
+        click.option("--local", is_flag=True, help="Use the embedded local cluster (no Kubernetes needed)."),
+        click.option(
+            "--local-state",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="State file of the local cluster [default: the user state dir].",
+        ),
+        click.option(
+            "--history-db",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="History database [default: the user state dir].",
+        ),
+        click.option(
+            "--output", "-o", type=click.Choice(["text", "json"]), default="text", show_default=True
+        ),
+        click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors."),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
+@contextlib.contextmanager
+def _target(params: dict[str, Any]) -> Iterator[Target]:
+    if params["config_file"]:
+        try:
+            text = params["config_file"].read_text()
+        except OSError as exc:
+            raise errors.ConfigError(f"{params['config_file']}: {exc.strerror or exc}") from exc
+        config = parse_config(text, str(params["config_file"]))
+        apps = [config.app(params["app_name"])] if params["app_name"] else list(config.apps)
+        base = params["config_file"].parent
+        apps = [_resolve_repo(a, base) for a in apps]
+    else:
+        source = params["source"]
+        if not source:
+            raise errors.ConfigError("give a repository or directory (SOURCE) or --config FILE")
+        name = params["app_name"] or _default_name(source, params["path"])
+        apps = [
+            _resolve_repo(
+                App(
+                    name=name,
+                    repo=source,
+                    revision=params["revision"],
+                    path=params["path"],
+                    namespace=params["namespace"],
+                    prune=False,
+                ),
+                Path.cwd(),
+            )
+        ]
+    stack = contextlib.ExitStack()
+    try:
+        if params["local"]:
+            from gitops.localcluster import LocalCluster
+
+            state = params["local_state"] or _default_local_state()
+            state.parent.mkdir(parents=True, exist_ok=True)
+            local = stack.enter_context(LocalCluster(state_file=state))
+            cluster_opts = ClusterOptions(kubeconfig=local.kubeconfig)
+        else:
+            cluster_opts = ClusterOptions(
+                kubeconfig=params["kubeconfig"], context=params["context"], in_cluster=params["in_cluster"]
+            )
+        cluster = Cluster.connect(cluster_opts)
+        stack.callback(cluster.close)
+        history = History.open(params["history_db"])
+        stack.callback(history.close)
+        yield Target(apps, Engine(cluster, Source(GitOptions()), history), stack.close)
+    finally:
+        stack.close()
+
+
+def _default_name(source: str, path: str) -> str:
+    import re
+
+    base = Path(path).name if path not in (".", "") else Path(source.rstrip("/")).name.removesuffix(".git")
+    name = re.sub(r"[^a-z0-9-]+", "-", base.lower()).strip("-")[:63]
+    return name or "app"
+
+
+def _resolve_repo(app: App, base: Path) -> App:
+    """Relative local repository paths are relative to the config file (or the cwd)."""
+    repo = app.repo
+    if "://" in repo or repo.startswith("git@") or Path(repo).is_absolute():
+        return app
+    candidate = (base / repo).resolve()
+    if candidate.exists():
+        from dataclasses import replace
+
+        return replace(app, repo=str(candidate))
+    return app
+
+
+def _console(params: dict[str, Any]) -> Console:
+    return Console(quiet=params["quiet"], highlight=False, soft_wrap=True)
+
+
+def _fail(exc: errors.GitopsError, output: str) -> None:
+    if output == "json":
+        click.echo(json.dumps({"error": str(exc)}))
+    else:
+        click.echo(f"error: {exc}", err=True)
+    sys.exit(exc.exit_code)
+
+
+_ACTION_STYLE = {
+    Action.CREATE: "green",
+    Action.UPDATE: "yellow",
+    Action.PRUNE: "red",
+    Action.UNCHANGED: "dim",
+    Action.SKIP: "magenta",
+}
+
+
+def _record_json(record: SyncRecord) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "app": record.app,
+        "trigger": record.trigger.value,
+        "result": record.result.value,
+        "repo": record.repo,
+        "path": record.path,
+        "revision": record.revision,
+        "author": record.author,
+        "commitDate": record.commit_date,
+        "subject": record.subject,
+        "started": record.started,
+        "finished": record.finished,
+        "error": record.error,
+        "changes": [c.to_json() for c in record.changes],
+    }
+
+
+def _print_record(console: Console, record: SyncRecord, *, verbose: bool) -> None:
+    shown = [c for c in record.changes if verbose or c.action is not Action.UNCHANGED or c.error]
+    if shown:
+        table = Table(box=None, pad_edge=False)
+        for col in ("PHASE", "ACTION", "OBJECT", "DETAILS"):
+            table.add_column(col)
+        for c in shown:
+            details = (
+                c.message if c.error else "; ".join(c.summary[:3]) + (" ..." if len(c.summary) > 3 else "")
+            )
+            details = details or c.message
+            style = "bold red" if c.error else _ACTION_STYLE[c.action]
+            table.add_row(c.phase, f"[{style}]{c.action.value}[/]", str(c.key), details)
+        console.print(table)
+    counts = {a: sum(1 for c in record.changes if c.action is a) for a in Action}
+    rev = record.revision[:12] if record.revision else "?"
+    color = "red" if record.result.failed else "green"
+    console.print(
+        f"{record.app} @ {rev}: {counts[Action.CREATE]} created, {counts[Action.UPDATE]} updated, "
+        f"{counts[Action.PRUNE]} pruned, {counts[Action.UNCHANGED]} unchanged, {counts[Action.SKIP]} skipped "
+        f"-> [{color}]{record.result.value}[/]" + (f" (history #{record.id})" if record.id else "")
+    )
+    if record.error:
+        console.print(f"[red]error:[/] {record.error}")
+
+
+@click.command("sync", epilog=EXIT_CODES)
+@_app_options
+@click.option(
+    "--prune/--no-prune",
+    default=None,
+    help="Delete objects of the app that left Git (default: off here, on in app configs).",
+)
+@click.option("--allow-empty", is_flag=True, help="Allow syncing (and pruning to) an empty set of objects.")
+@click.option(
+    "--dry-run", is_flag=True, help="Server-side dry run of every write; nothing is changed or recorded."
+)
+@click.option("--verbose", "-v", is_flag=True, help="List unchanged objects too.")
+def sync_cmd(**params: Any) -> None:
+    """Make the cluster equal to SOURCE (a Git repository URL or path, or a plain directory).
+
+    Objects are applied with server-side apply in phases (Namespaces and CRDs, configuration,
+    workloads, Services and Ingresses, the rest); with --prune, objects of this app that left
+    Git are deleted afterwards. Every sync is recorded in the history.
+
+    Example: gitops sync ./deploy --path apps/web --app web --prune
+    """
+    output = params["output"]
+    console = _console(params)
+    worst = 0
+    try:
+        with _target(params) as target:
+            for app in target.apps:
+                opts = SyncOptions(
+                    dry_run=params["dry_run"],
+                    prune=params["prune"],
+                    allow_empty=params["allow_empty"] or None,
+                )
+                outcome = target.engine.sync(app, opts)
+                record = outcome.record
+                if output == "json":
+                    click.echo(json.dumps(_record_json(record)))
+                else:
+                    _print_record(console, record, verbose=params["verbose"])
+                if record.result.failed:
+                    worst = max(worst, 1)
+    except errors.GitopsError as exc:
+        _fail(exc, output)
+    sys.exit(worst)
+
+
+@click.command(
+    "diff", epilog="Exit codes: 0 no changes, 1 changes, 2 bad input or config, 3 cluster unreachable."
+)
+@_app_options
+def diff_cmd(**params: Any) -> None:
+    """Show what a sync would change: a unified YAML diff per object (Secret values masked).
+
+    Example: gitops diff ./deploy --path apps/web --app web -o json
+    """
+    output = params["output"]
+    console = _console(params)
+    changed = False
+    try:
+        with _target(params) as target:
+            for app in target.apps:
+                rendered = target.engine.render(app)
+                plan = target.engine.plan(app, rendered, SyncOptions(prune=True))
+                entries = []
+                for phase in plan.phases:
+                    for d in phase.diffs:
+                        if d.changed:
+                            changed = True
+                            entries.append((d.key, d.action, d.summary, d.unified()))
+                prunes = [c for c in plan.prune if c.action is Action.PRUNE]
+                changed = changed or bool(prunes)
+                if output == "json":
+                    click.echo(
+                        json.dumps(
+                            {
+                                "app": app.name,
+                                "revision": rendered.revision,
+                                "changes": [
+                                    {"object": str(k), "action": a.value, "summary": list(s)}
+                                    for k, a, s, _ in entries
+                                ]
+                                + [{"object": str(c.key), "action": "prune", "summary": []} for c in prunes],
+                            }
+                        )
+                    )
+                    continue
+                for _key, _action, _summary, text in entries:
+                    console.print(Syntax(text, "diff", theme="ansi_dark", background_color="default"))
+                for c in prunes:
+                    console.print(f"[red]- {c.key} (left Git: deleted by a sync with --prune)[/]")
+                n = len(entries) + len(prunes)
+                console.print(f"{app.name}: {n} object(s) differ" if n else f"{app.name}: no changes")
+    except errors.GitopsError as exc:
+        _fail(exc, output)
+    sys.exit(1 if changed else 0)
+
+
+@click.command("plan", epilog=EXIT_CODES)
+@_app_options
+@click.option("--prune/--no-prune", default=None, help="Plan prune too (default: the app's setting).")
+def plan_cmd(**params: Any) -> None:
+    """Show what a sync would do, phase by phase, without writing anything."""
+    output = params["output"]
+    console = _console(params)
+    try:
+        with _target(params) as target:
+            for app in target.apps:
+                rendered = target.engine.render(app)
+                plan = target.engine.plan(app, rendered, SyncOptions(prune=params["prune"]))
+                if output == "json":
+                    click.echo(
+                        json.dumps(
+                            {
+                                "app": app.name,
+                                "revision": rendered.revision,
+                                "changes": [c.to_json() for c in plan.changes],
+                            }
+                        )
+                    )
+                    continue
+                table = Table(box=None, pad_edge=False)
+                for col in ("PHASE", "ACTION", "OBJECT", "DETAILS"):
+                    table.add_column(col)
+                for c in plan.changes:
+                    table.add_row(
+                        c.phase,
+                        f"[{_ACTION_STYLE[c.action]}]{c.action.value}[/]",
+                        str(c.key),
+                        "; ".join(c.summary[:3]) or c.message,
+                    )
+                console.print(table)
+                console.print(f"{app.name} @ {rendered.revision[:12]}: {plan.writes} write(s) planned")
+    except errors.GitopsError as exc:
+        _fail(exc, output)
+
+
+@click.group("history", invoke_without_command=True, epilog=EXIT_CODES)
+@click.argument("app", required=False)
+@click.option("--limit", default=20, show_default=True)
+@click.option(
+    "--history-db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="History database [default: the user state dir].",
+)
+@click.option("--output", "-o", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.pass_context
+def history_cmd(
+    ctx: click.Context, app: str | None, limit: int, history_db: Path | None, output: str
+) -> None:
+    """List recorded syncs, newest first (all apps, or APP). `gitops history show ID` for one."""
+    if ctx.invoked_subcommand is not None:
+        ctx.obj = {"history_db": history_db, "output": output}
+        return
+    try:
+        history = History.open(history_db)
+        try:
+            records = history.list(app, limit=limit)
+        finally:
+            history.close()
+    except errors.GitopsError as exc:
+        _fail(exc, output)
+    if output == "json":
+        click.echo(json.dumps([_record_json(r) for r in records]))
+        return
+    table = Table(box=None, pad_edge=False)
+    for col in ("ID", "APP", "TRIGGER", "RESULT", "REVISION", "STARTED", "CHANGES", "SUBJECT"):
+        table.add_column(col)
+    for r in records:
+        writes = sum(1 for c in r.changes if c.action.writes)
+        color = "red" if r.result.failed else ("dim" if r.result is SyncResult.NO_CHANGE else "green")
+        table.add_row(
+            str(r.id),
+            r.app,
+            r.trigger.value,
+            f"[{color}]{r.result.value}[/]",
+            r.revision[:12],
+            r.started,
+            str(writes),
+            r.subject[:50],
+        )
+    Console(highlight=False).print(table)
+
+
+@history_cmd.command("show")
+@click.argument("id", type=int)
+@click.pass_context
+def history_show(ctx: click.Context, id: int) -> None:
+    """One recorded sync in full."""
+    history_db = (ctx.obj or {}).get("history_db")
+    output = (ctx.obj or {}).get("output", "text")
+    try:
+        history = History.open(history_db)
+        try:
+            record = history.get(id)
+        finally:
+            history.close()
+    except errors.GitopsError as exc:
+        _fail(exc, output)
+    if record is None:
+        _fail(errors.ConfigError(f"no history entry {id}"), output)
+        return
+    if output == "json":
+        click.echo(json.dumps(_record_json(record)))
+        return
+    console = Console(highlight=False)
+    console.print(
+        f"sync #{record.id} of {record.app} ({record.trigger.value}) {record.started} -> {record.finished}"
+    )
+    console.print(f"repo {record.repo} path {record.path} revision {record.revision}")
+    if record.subject:
+        console.print(f"commit by {record.author} on {record.commit_date}: {record.subject}")
+    _print_record(console, record, verbose=True)

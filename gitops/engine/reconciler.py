@@ -1,0 +1,330 @@
+"""One sync end to end: source, render, validate, live set, plan, execute, record.
+
+The steps (DESIGN.md "How data flows"), each safe to re-run: a crash or restart mid-sync resumes
+by recomputing from Git and the cluster, never from half-written local state.
+
+1. **Source**: the app's repository at its revision (a commit SHA, or ``dir:<hash>`` for a
+   plain directory), exported to a temporary tree.
+2. **Render and validate**: every document, every problem listed; one invalid document refuses
+   the whole sync and nothing is written.
+3. **Live set**: one LIST per kind the app uses or has used (from its last history entry),
+   filtered by the app's tracking label; a desired object not found that way is looked up by
+   name (it may exist without the label: adoption), which only happens for creates.
+4. **Plan**: pairs, phases, prune candidates (``gitops.plan``).
+5. **Execute**: server-side apply of what changed, in parallel within a phase (bounded); a phase
+   starts when the previous one is applied, and CRDs are Established before anything later;
+   the first failed phase stops the sync. Prune runs last, in reverse phase order.
+6. **Record**: a history entry whatever the outcome; the rendered manifests of a successful
+   sync are kept for rollback.
+
+Secret values never leave this module in a message: server errors are scrubbed of every value
+the desired Secrets carry, raw or base64.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import logging
+import time
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from gitops import errors, manifests
+from gitops import plan as plan_mod
+from gitops.cluster import Cluster
+from gitops.config import App
+from gitops.git import Source, redact_url
+from gitops.history import History
+from gitops.model import Action, Change, ChangeSet, Resource, ResourceKey, SyncRecord, SyncResult, Trigger
+from gitops.plan import Plan, pruning
+
+log = logging.getLogger(__name__)
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(frozen=True)
+class SyncOptions:
+    """How one sync runs. ``prune``/``allow_empty`` None means the app's own setting."""
+
+    dry_run: bool = False  # server-side dry run of every write; nothing persists, no history
+    prune: bool | None = None
+    allow_empty: bool | None = None
+    trigger: Trigger = Trigger.CLI
+    parallelism: int = 8  # concurrent writes within a phase
+    schema: bool = True  # schema-validate built-in kinds before any write
+    crd_timeout: float = 60.0  # seconds to wait for applied CRDs to be Established
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """An app's desired state at one revision."""
+
+    revision: str
+    author: str
+    commit_date: str
+    subject: str
+    resources: tuple[Resource, ...]
+
+
+@dataclass(frozen=True)
+class SyncOutcome:
+    """The history record of a sync and the plan it executed (None when it failed before)."""
+
+    record: SyncRecord
+    plan: Plan | None = None
+
+
+class Engine:
+    """Syncs apps from their sources into one cluster, recording each sync in ``history``."""
+
+    def __init__(self, cluster: Cluster, source: Source, history: History | None = None) -> None:
+        self.cluster = cluster
+        self.source = source
+        self.history = history
+
+    # ----------------------------------------------------------------------------- stages
+
+    def render(self, app: App, *, schema: bool = True) -> Rendered:
+        """Steps 1-2: the app's validated objects at its revision (raises on any problem)."""
+        with self.source.checkout(app.repo, app.revision, app.path) as checkout:
+            root = Path(checkout.root)
+            app_path = str(Path(checkout.path).relative_to(root)) if Path(checkout.path) != root else "."
+            loaded = manifests.load(
+                root, app_path, manifests.LoadOptions(helm_release=app.name, helm_namespace=app.namespace)
+            )
+            commit = checkout.commit
+        resources = manifests.validate(
+            loaded, scope=self.cluster.scope, default_namespace=app.namespace, schema=schema
+        )
+        self._check_scope(app, resources)
+        return Rendered(commit.sha, commit.author, commit.date, commit.subject, tuple(resources))
+
+    def _check_scope(self, app: App, resources: Sequence[Resource]) -> None:
+        problems = []
+        for r in resources:
+            if not r.key.namespace:
+                if not app.cluster_scoped:
+                    problems.append(
+                        f"{r.origin}: {r.key}: cluster-scoped objects are not allowed for app {app.name}"
+                    )
+            elif app.allowed_namespaces and r.key.namespace not in app.allowed_namespaces:
+                allowed = ", ".join(app.allowed_namespaces)
+                problems.append(
+                    f"{r.origin}: {r.key}: namespace {r.key.namespace} is not allowed for app {app.name} "
+                    f"(allowed: {allowed})"
+                )
+        if problems:
+            raise errors.ConfigError("\n".join(problems))
+
+    def live(self, app: App, desired: Sequence[Resource]) -> dict[ResourceKey, dict[str, Any]]:
+        """Step 3: the app's objects, one LIST per kind used now or in the last recorded sync."""
+        kinds = {(r.key.group, r.key.kind) for r in desired}
+        if self.history is not None:
+            for record in self.history.list(app.name, limit=1):
+                kinds |= {(c.key.group, c.key.kind) for c in record.changes}
+        selector = f"{pruning.TRACKING_LABEL}={app.name}"
+        found: dict[ResourceKey, dict[str, Any]] = {}
+
+        def one_kind(gk: tuple[str, str]) -> list[dict[str, Any]]:
+            return self.cluster.list(gk[0], gk[1], selector)
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            for items in pool.map(one_kind, sorted(kinds)):
+                for obj in items:
+                    found[ResourceKey.of(obj)] = obj
+        for r in desired:
+            if r.key not in found and self.cluster.resource_for(r.key.group, r.key.kind) is not None:
+                current = self.cluster.get(r.key)  # exists without our label: adopt it
+                if current is not None:
+                    found[r.key] = current
+        return found
+
+    def plan(self, app: App, rendered: Rendered, options: SyncOptions | None = None) -> Plan:
+        """Step 4."""
+        opts = options or SyncOptions()
+        live = self.live(app, rendered.resources)
+        return plan_mod.plan(
+            list(rendered.resources),
+            live,
+            app=app.name,
+            manager=app.manager,
+            prune=app.prune if opts.prune is None else opts.prune,
+            allow_empty=app.allow_empty if opts.allow_empty is None else opts.allow_empty,
+            prune_allowed_kinds=app.prune_kinds,
+            ignore=app.ignore_differences,
+        )
+
+    # ------------------------------------------------------------------------------- sync
+
+    def sync(self, app: App, options: SyncOptions | None = None) -> SyncOutcome:
+        """Steps 1-6. Never raises for a failed sync: the outcome's record says what happened
+        (result Failed, the error, the changes made before it); raises only for errors of the
+        history itself."""
+        opts = options or SyncOptions()
+        started = _now()
+        record = SyncRecord(
+            app=app.name,
+            trigger=opts.trigger,
+            started=started,
+            result=SyncResult.FAILED,
+            repo=redact_url(app.repo),
+            path=app.path,
+        )
+        entry = None
+        if self.history is not None and not opts.dry_run:
+            entry = self.history.begin(app.name, opts.trigger, repo=app.repo, path=app.path, started=started)
+        outcome_plan: Plan | None = None
+        manifests_out: list[dict[str, Any]] | None = None
+        secrets: list[str] = []
+        try:
+            rendered = self.render(app, schema=opts.schema)
+            record = replace(
+                record,
+                revision=rendered.revision,
+                author=rendered.author,
+                commit_date=rendered.commit_date,
+                subject=rendered.subject,
+            )
+            secrets = _secret_values(rendered.resources)
+            outcome_plan = self.plan(app, rendered, opts)
+            changes, failed = self._execute(outcome_plan, app, opts, secrets)
+            if failed:
+                result = SyncResult.FAILED
+                error = next((c.message for c in changes if c.error), "a write failed")
+            else:
+                result = SyncResult.NO_CHANGE if outcome_plan.is_noop else SyncResult.SUCCEEDED
+                error = ""
+                manifests_out = [_for_history(o) for p in outcome_plan.phases for o in p.objects]
+            record = replace(record, result=result, changes=ChangeSet(tuple(changes)), error=error)
+        except errors.GitopsError as exc:
+            record = replace(record, result=SyncResult.FAILED, error=_scrub(str(exc), secrets))
+        record = replace(record, finished=_now())
+        if self.history is not None and entry is not None:
+            record = self.history.finish(entry, record, manifests_out)
+        return SyncOutcome(record, outcome_plan)
+
+    def _execute(
+        self, plan: Plan, app: App, opts: SyncOptions, secrets: list[str]
+    ) -> tuple[list[Change], bool]:
+        changes: list[Change] = []
+        for phase in plan.phases:
+            to_apply = {o.key: o for o in phase.to_apply()}
+
+            def apply_one(item: tuple[Resource, Change]) -> Change:
+                resource, change = item
+                try:
+                    self.cluster.apply(resource.body, manager=app.manager, force=True, dry_run=opts.dry_run)
+                    return change
+                except errors.GitopsError as exc:
+                    return replace(change, message=_scrub(str(exc), secrets), error=True)
+
+            work = [(to_apply[c.key], c) for c in phase.changes if c.key in to_apply]
+            results: dict[ResourceKey, Change] = {}
+            if work:
+                with ThreadPoolExecutor(max_workers=max(1, opts.parallelism)) as pool:
+                    results = {c.key: c for c in pool.map(apply_one, work)}
+            phase_changes = [results.get(c.key, c) for c in phase.changes]
+            changes.extend(phase_changes)
+            if any(c.error for c in phase_changes):
+                return changes, True
+            applied_crds = [
+                k
+                for k in to_apply
+                if k.group == "apiextensions.k8s.io" and k.kind == "CustomResourceDefinition"
+            ]
+            if applied_crds and not opts.dry_run:
+                failure = self._wait_established(applied_crds, opts.crd_timeout)
+                if failure is not None:
+                    changes.append(
+                        Change(
+                            failure,
+                            Action.SKIP,
+                            phase.phase.label,
+                            message=f"{failure}: not Established within {opts.crd_timeout:g}s",
+                            error=True,
+                        )
+                    )
+                    return changes, True
+                self.cluster.resources(refresh=True)
+        for change in plan.prune:
+            if change.action is not Action.PRUNE:
+                changes.append(change)
+                continue
+            try:
+                self.cluster.delete(change.key, propagation="Background", dry_run=opts.dry_run)
+                changes.append(change)
+            except errors.GitopsError as exc:
+                changes.append(replace(change, message=_scrub(str(exc), secrets), error=True))
+                return changes, True
+        return changes, False
+
+    def _wait_established(self, crds: Sequence[ResourceKey], timeout: float) -> ResourceKey | None:
+        """Wait until every CRD is Established; the first that is not by the deadline, or None."""
+        deadline = time.monotonic() + timeout
+        pending = list(crds)
+        delay = 0.05
+        while pending:
+            still = []
+            for key in pending:
+                obj = self.cluster.get(key) or {}
+                conds = {
+                    c.get("type"): c.get("status") for c in (obj.get("status") or {}).get("conditions") or []
+                }
+                if conds.get("Established") != "True":
+                    still.append(key)
+            pending = still
+            if not pending:
+                return None
+            if time.monotonic() > deadline:
+                return pending[0]
+            time.sleep(delay)
+            delay = min(1.0, delay * 2)
+        return None
+
+
+def _secret_values(resources: Sequence[Resource]) -> list[str]:
+    """Every value the desired Secrets carry, in the forms an error message could quote."""
+    out: list[str] = []
+    for r in resources:
+        if r.key.group != "" or r.key.kind != "Secret":
+            continue
+        for field in ("data", "stringData"):
+            values = r.body.get(field)
+            if not isinstance(values, Mapping):
+                continue
+            for v in values.values():
+                if not isinstance(v, str) or len(v) < 3:
+                    continue
+                out.append(v)
+                if field == "data":
+                    with contextlib.suppress(ValueError):
+                        out.append(base64.b64decode(v, validate=True).decode("utf-8", errors="ignore"))
+                else:
+                    out.append(base64.b64encode(v.encode()).decode())
+    return sorted({v for v in out if len(v) >= 3}, key=len, reverse=True)
+
+
+def _for_history(resource: Resource) -> dict[str, Any]:
+    """The body kept in history for rollback, Secret values replaced: history never holds one
+    (a rollback re-reads Secrets from the cluster or Git; issue 5 decides which)."""
+    body = dict(resource.body)
+    if resource.key.group == "" and resource.key.kind == "Secret":
+        for field in ("data", "stringData"):
+            if isinstance(body.get(field), Mapping):
+                body[field] = {k: "<redacted>" for k in body[field]}
+    return body
+
+
+def _scrub(text: str, secrets: Sequence[str]) -> str:
+    for value in secrets:
+        if value in text:
+            text = text.replace(value, "<redacted>")
+    return text
