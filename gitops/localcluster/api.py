@@ -153,6 +153,7 @@ class Api:
                 self._allocate(rt, obj, None)
             else:
                 defaults.apply_crd_defaults(obj, rt.crd_schema)
+            _server_owned_metadata(rt, obj, None)
             self._validate(rt, obj, None)
             if not applied:
                 meta["managedFields"] = managedfields.update(
@@ -735,6 +736,7 @@ class Api:
             self._allocate(rt, new, old)
         else:
             defaults.apply_crd_defaults(new, rt.crd_schema)
+        _server_owned_metadata(rt, new, old)
         self._bump_generation(rt, old, new)
         self._validate(rt, new, old)
         if not applied:
@@ -984,6 +986,31 @@ class Api:
                 applied=False,
             )
             return WriteResult(result.code, self._scale_of(rt, result.obj))
+
+
+_TEMPLATE_GENERATION = "deprecated.daemonset.template.generation"
+
+
+def _server_owned_metadata(rt: ResourceType, obj: dict[str, Any], old: dict[str, Any] | None) -> None:
+    """Metadata as the Go round trip and the kinds' strategies leave it.
+
+    ObjectMeta's lists and maps are ``omitempty``: an emptied ``finalizers`` or ``labels`` is not
+    stored. DaemonSets carry ``deprecated.daemonset.template.generation`` (Spec.TemplateGeneration:
+    1 on create, +1 when the template changes; ``pkg/registry/apps/daemonset/strategy.go`` and the
+    apps/v1 conversion that writes it as this annotation).
+    """
+    meta = obj["metadata"]
+    for key in ("finalizers", "ownerReferences", "labels", "annotations"):
+        if key in meta and not meta[key]:
+            del meta[key]
+    if rt.group == "apps" and rt.kind == "DaemonSet":
+        generation = 1
+        if old is not None:
+            previous = (old["metadata"].get("annotations") or {}).get(_TEMPLATE_GENERATION, "1")
+            generation = int(previous) if str(previous).isdigit() else 1
+            if (old.get("spec") or {}).get("template") != (obj.get("spec") or {}).get("template"):
+                generation += 1
+        meta.setdefault("annotations", {})[_TEMPLATE_GENERATION] = str(generation)
 
 
 def _reset_paths(rt: ResourceType, subresource: str) -> tuple[str, ...] | None:
