@@ -697,17 +697,33 @@ class Api:
                 meta.pop(kept, None)
         meta["resourceVersion"] = old_meta.get("resourceVersion")
         if subresource == "status":
-            # Status writes change only status (and metadata finalizers/labels are kept as they were).
             kept_status = new.get("status")
-            new = (
-                {**copy.deepcopy(old), "status": kept_status}
-                if kept_status is not None
-                else copy.deepcopy(old)
-            )
-            if kept_status is None:
-                new.pop("status", None)
-            if "managedFields" in meta:
-                new["metadata"]["managedFields"] = meta["managedFields"]
+            if rt.custom:
+                # Custom resources: a /status write changes status only.
+                new = (
+                    {**copy.deepcopy(old), "status": kept_status}
+                    if kept_status is not None
+                    else copy.deepcopy(old)
+                )
+                if kept_status is None:
+                    new.pop("status", None)
+                if "managedFields" in meta:
+                    new["metadata"]["managedFields"] = meta["managedFields"]
+            else:
+                # Built-in status strategies reset the spec (and, for apps kinds, the labels) and
+                # keep the rest of the metadata: the Deployment controller writes its revision
+                # annotation with its status (pkg/registry/apps/deployment/strategy.go
+                # deploymentStatusStrategy.PrepareForUpdate).
+                rebuilt = {k: copy.deepcopy(v) for k, v in old.items() if k not in ("metadata", "status")}
+                rebuilt["metadata"] = meta
+                if kept_status is not None:
+                    rebuilt["status"] = kept_status
+                if rt.group == "apps":
+                    if "labels" in old_meta:
+                        meta["labels"] = copy.deepcopy(old_meta["labels"])
+                    else:
+                        meta.pop("labels", None)
+                new = rebuilt
             meta = new["metadata"]
         elif rt.status_subresource:
             if "status" in old:
@@ -737,7 +753,8 @@ class Api:
         else:
             defaults.apply_crd_defaults(new, rt.crd_schema)
         _server_owned_metadata(rt, new, old)
-        self._bump_generation(rt, old, new)
+        if subresource != "status":  # status strategies never move generation
+            self._bump_generation(rt, old, new)
         self._validate(rt, new, old)
         if not applied:
             mf = managedfields.update(

@@ -260,7 +260,9 @@ class ControllerManager:
                     self._cond.notify_all()
                     timeout = 1.0
                     if self._timers:
-                        timeout = min(1.0, max(0.0, self.clock.wall_seconds(self._timers[0][0] - self.clock.time())))
+                        timeout = min(
+                            1.0, max(0.0, self.clock.wall_seconds(self._timers[0][0] - self.clock.time()))
+                        )
                     self._cond.wait(timeout)
                 if self._stop:
                     return
