@@ -17,6 +17,7 @@ from typing import Any
 import click
 import platformdirs
 from rich.console import Console
+from rich.markup import escape
 from rich.syntax import Syntax
 from rich.table import Table
 
@@ -214,19 +215,28 @@ def _record_json(record: SyncRecord) -> dict[str, Any]:
     }
 
 
-def _print_record(console: Console, record: SyncRecord, *, verbose: bool) -> None:
+def _changes_table() -> Table:
+    """PHASE, ACTION, OBJECT, DETAILS. Cells are folded, never cut short: an object's name or a
+    summary ending in an ellipsis tells a reader in a narrow terminal or a CI log nothing."""
+    table = Table(box=None, pad_edge=False)
+    for col in ("PHASE", "ACTION", "OBJECT", "DETAILS"):
+        table.add_column(col, overflow="fold")
+    return table
+
+
+def _print_record(console: Console, record: SyncRecord, *, verbose: bool, dry_run: bool = False) -> None:
+    # Messages, summaries and errors are data (``containers[name=web]``, a server's words):
+    # escaped, so rich never takes a bracketed part of them for markup and drops it.
     shown = [c for c in record.changes if verbose or c.action is not Action.UNCHANGED or c.error]
     if shown:
-        table = Table(box=None, pad_edge=False)
-        for col in ("PHASE", "ACTION", "OBJECT", "DETAILS"):
-            table.add_column(col)
+        table = _changes_table()
         for c in shown:
             details = (
                 c.message if c.error else "; ".join(c.summary[:3]) + (" ..." if len(c.summary) > 3 else "")
             )
             details = details or c.message
             style = "bold red" if c.error else _ACTION_STYLE[c.action]
-            table.add_row(c.phase, f"[{style}]{c.action.value}[/]", str(c.key), details)
+            table.add_row(c.phase, f"[{style}]{c.action.value}[/]", str(c.key), escape(details))
         console.print(table)
     counts = {a: sum(1 for c in record.changes if c.action is a) for a in Action}
     rev = record.revision[:12] if record.revision else "?"
@@ -234,10 +244,12 @@ def _print_record(console: Console, record: SyncRecord, *, verbose: bool) -> Non
     console.print(
         f"{record.app} @ {rev}: {counts[Action.CREATE]} created, {counts[Action.UPDATE]} updated, "
         f"{counts[Action.PRUNE]} pruned, {counts[Action.UNCHANGED]} unchanged, {counts[Action.SKIP]} skipped "
-        f"-> [{color}]{record.result.value}[/]" + (f" (history #{record.id})" if record.id else "")
+        f"-> [{color}]{record.result.value}[/]"
+        + (f" (history #{record.id})" if record.id else "")
+        + (" (dry run: nothing was changed or recorded)" if dry_run else "")
     )
     if record.error:
-        console.print(f"[red]error:[/] {record.error}")
+        console.print(f"[red]error:[/] {escape(record.error)}")
 
 
 @click.command("sync", epilog=EXIT_CODES)
@@ -275,11 +287,11 @@ def sync_cmd(**params: Any) -> None:
                 outcome = target.engine.sync(app, opts)
                 record = outcome.record
                 if output == "json":
-                    click.echo(json.dumps(_record_json(record)))
+                    click.echo(json.dumps({**_record_json(record), "dryRun": params["dry_run"]}))
                 else:
-                    _print_record(console, record, verbose=params["verbose"])
-                if record.result.failed:
-                    worst = max(worst, 1)
+                    _print_record(console, record, verbose=params["verbose"], dry_run=params["dry_run"])
+                # 2 for invalid manifests, 3 for an unreachable cluster, 1 for a failed write
+                worst = max(worst, outcome.exit_code)
     except errors.GitopsError as exc:
         _fail(exc, output)
     sys.exit(worst)
@@ -359,15 +371,13 @@ def plan_cmd(**params: Any) -> None:
                         )
                     )
                     continue
-                table = Table(box=None, pad_edge=False)
-                for col in ("PHASE", "ACTION", "OBJECT", "DETAILS"):
-                    table.add_column(col)
+                table = _changes_table()
                 for c in plan.changes:
                     table.add_row(
                         c.phase,
                         f"[{_ACTION_STYLE[c.action]}]{c.action.value}[/]",
                         str(c.key),
-                        "; ".join(c.summary[:3]) or c.message,
+                        escape("; ".join(c.summary[:3]) or c.message),
                     )
                 console.print(table)
                 console.print(f"{app.name} @ {rendered.revision[:12]}: {plan.writes} write(s) planned")
@@ -375,23 +385,31 @@ def plan_cmd(**params: Any) -> None:
         _fail(exc, output)
 
 
-@click.group("history", invoke_without_command=True, epilog=EXIT_CODES)
-@click.argument("app", required=False)
-@click.option("--limit", default=20, show_default=True)
+@click.command("history", epilog=EXIT_CODES)
+@click.argument("args", nargs=-1, metavar="[APP | show ID]")
+@click.option("--limit", default=20, show_default=True, help="How many entries to list.")
 @click.option(
     "--history-db",
     type=click.Path(dir_okay=False, path_type=Path),
     help="History database [default: the user state dir].",
 )
 @click.option("--output", "-o", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@click.pass_context
-def history_cmd(
-    ctx: click.Context, app: str | None, limit: int, history_db: Path | None, output: str
-) -> None:
-    """List recorded syncs, newest first (all apps, or APP). `gitops history show ID` for one."""
-    if ctx.invoked_subcommand is not None:
-        ctx.obj = {"history_db": history_db, "output": output}
+def history_cmd(args: tuple[str, ...], limit: int, history_db: Path | None, output: str) -> None:
+    """List recorded syncs, newest first (every app, or APP); `history show ID` shows one in full.
+
+    Options go before or after the arguments. Example: gitops history web --limit 5 -o json
+
+    (One command rather than a group with a subcommand: a group's optional APP argument would
+    swallow the word ``show``, and options after APP would be taken for a subcommand.)
+    """
+    if args and args[0] == "show":
+        if len(args) != 2 or not args[1].isdigit():
+            raise click.UsageError("show takes the number of a history entry: gitops history show ID")
+        _history_show(int(args[1]), history_db, output)
         return
+    if len(args) > 1:
+        raise click.UsageError(f"expected at most one APP, got {' '.join(args)}")
+    app = args[0] if args else None
     try:
         history = History.open(history_db)
         try:
@@ -405,7 +423,7 @@ def history_cmd(
         return
     table = Table(box=None, pad_edge=False)
     for col in ("ID", "APP", "TRIGGER", "RESULT", "REVISION", "STARTED", "CHANGES", "SUBJECT"):
-        table.add_column(col)
+        table.add_column(col, overflow="fold")  # folded in a narrow terminal, never cut short
     for r in records:
         writes = sum(1 for c in r.changes if c.action.writes)
         color = "red" if r.result.failed else ("dim" if r.result is SyncResult.NO_CHANGE else "green")
@@ -417,18 +435,13 @@ def history_cmd(
             r.revision[:12],
             r.started,
             str(writes),
-            r.subject[:50],
+            escape(r.subject[:50]),
         )
     Console(highlight=False).print(table)
 
 
-@history_cmd.command("show")
-@click.argument("id", type=int)
-@click.pass_context
-def history_show(ctx: click.Context, id: int) -> None:
+def _history_show(id: int, history_db: Path | None, output: str) -> None:
     """One recorded sync in full."""
-    history_db = (ctx.obj or {}).get("history_db")
-    output = (ctx.obj or {}).get("output", "text")
     try:
         history = History.open(history_db)
         try:
@@ -447,7 +460,7 @@ def history_show(ctx: click.Context, id: int) -> None:
     console.print(
         f"sync #{record.id} of {record.app} ({record.trigger.value}) {record.started} -> {record.finished}"
     )
-    console.print(f"repo {record.repo} path {record.path} revision {record.revision}")
+    console.print(escape(f"repo {record.repo} path {record.path} revision {record.revision}"))
     if record.subject:
-        console.print(f"commit by {record.author} on {record.commit_date}: {record.subject}")
+        console.print(escape(f"commit by {record.author} on {record.commit_date}: {record.subject}"))
     _print_record(console, record, verbose=True)

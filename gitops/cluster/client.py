@@ -316,9 +316,18 @@ class Cluster:
         """Delete one object; False when it was already gone."""
         res = self._resource(key)
         body: dict[str, Any] = {"kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": propagation}
+        query = {}
         if dry_run:
+            # In the body (as client-go sends it) and in the query: a server or proxy that
+            # misses one form must not turn a dry run into a real delete.
             body["dryRun"] = ["All"]
+            query["dryRun"] = "All"
         resp = self.request(
-            "DELETE", res.path(key.namespace, key.name), body=body, ok=(200, 202, 404), what=str(key)
+            "DELETE",
+            res.path(key.namespace, key.name),
+            query=query,
+            body=body,
+            ok=(200, 202, 404),
+            what=str(key),
         )
         return resp.status != 404

@@ -76,10 +76,26 @@ class Rendered:
 
 @dataclass(frozen=True)
 class SyncOutcome:
-    """The history record of a sync and the plan it executed (None when it failed before)."""
+    """The history record of a sync and the plan it executed (None when it failed before).
+
+    ``stopped_by`` is the class of the error that stopped the sync as a whole (invalid manifests,
+    an unreachable cluster or repository, a refused plan); None when the sync ran to its end,
+    whatever its writes did (a refused write is an entry of ``record.changes``). Only the class
+    is kept: the message, scrubbed of Secret values, is ``record.error``, and an exception
+    object here could carry an unscrubbed one to a log.
+    """
 
     record: SyncRecord
     plan: Plan | None = None
+    stopped_by: type[errors.GitopsError] | None = None
+
+    @property
+    def exit_code(self) -> int:
+        """The CLI's exit code: the stopping error's (2 bad input, 3 cluster unreachable, ...),
+        else the result's (0 ok or no change, 1 failed or degraded)."""
+        if self.stopped_by is not None:
+            return self.stopped_by.exit_code
+        return self.record.result.exit_code
 
 
 class Engine:
@@ -184,6 +200,7 @@ class Engine:
         outcome_plan: Plan | None = None
         manifests_out: list[dict[str, Any]] | None = None
         secrets: list[str] = []
+        stopped_by: type[errors.GitopsError] | None = None
         try:
             rendered = self.render(app, schema=opts.schema)
             record = replace(
@@ -206,20 +223,25 @@ class Engine:
             record = replace(record, result=result, changes=ChangeSet(tuple(changes)), error=error)
         except errors.GitopsError as exc:
             record = replace(record, result=SyncResult.FAILED, error=_scrub(str(exc), secrets))
+            stopped_by = type(exc)
         record = replace(record, finished=_now())
         if self.history is not None and entry is not None:
             record = self.history.finish(entry, record, manifests_out)
-        return SyncOutcome(record, outcome_plan)
+        return SyncOutcome(record, outcome_plan, stopped_by)
 
     def _execute(
         self, plan: Plan, app: App, opts: SyncOptions, secrets: list[str]
     ) -> tuple[list[Change], bool]:
         changes: list[Change] = []
+        pretend = _created_in_pretence(plan) if opts.dry_run else None
         for phase in plan.phases:
             to_apply = {o.key: o for o in phase.to_apply()}
 
             def apply_one(item: tuple[Resource, Change]) -> Change:
                 resource, change = item
+                reason = pretend.blocks(resource.key) if pretend is not None else None
+                if reason is not None:
+                    return replace(change, message=f"not dry-run on the server: {reason}")
                 try:
                     self.cluster.apply(resource.body, manager=app.manager, force=True, dry_run=opts.dry_run)
                     return change
@@ -288,6 +310,44 @@ class Engine:
             time.sleep(delay)
             delay = min(1.0, delay * 2)
         return None
+
+
+@dataclass(frozen=True)
+class _Pretence:
+    """What a dry run creates only in pretence: the Namespaces and the custom kinds (CRDs) that
+    the plan creates. The server cannot dry-run an object inside them, as neither exists yet
+    (it would answer 404 where the real sync succeeds), so such objects are left out of the
+    server-side dry run and say why."""
+
+    namespaces: frozenset[str]
+    kinds: frozenset[tuple[str, str]]
+
+    def blocks(self, key: ResourceKey) -> str | None:
+        if key.namespace and key.namespace in self.namespaces:
+            return f"its namespace {key.namespace} is created by this sync"
+        if (key.group, key.kind) in self.kinds:
+            return "its kind is defined by a CustomResourceDefinition this sync creates"
+        return None
+
+
+def _created_in_pretence(plan: Plan) -> _Pretence:
+    namespaces: set[str] = set()
+    kinds: set[tuple[str, str]] = set()
+    for phase in plan.phases:
+        for obj, change in zip(phase.objects, phase.changes, strict=True):
+            if change.action is not Action.CREATE:
+                continue
+            key = obj.key
+            if key.group == "" and key.kind == "Namespace":
+                namespaces.add(key.name)
+            elif key.group == "apiextensions.k8s.io" and key.kind == "CustomResourceDefinition":
+                spec = obj.body.get("spec")
+                names = spec.get("names") if isinstance(spec, Mapping) else None
+                if isinstance(names, Mapping) and isinstance(spec, Mapping):
+                    group, kind = spec.get("group"), names.get("kind")
+                    if isinstance(group, str) and isinstance(kind, str):
+                        kinds.add((group, kind))
+    return _Pretence(frozenset(namespaces), frozenset(kinds))
 
 
 def _secret_values(resources: Sequence[Resource]) -> list[str]:

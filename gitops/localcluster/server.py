@@ -368,6 +368,8 @@ class ClusterApp:
         try:
             verb = self._verb(request.method, route, query)
             dry_run = self._dry_run(query)
+            if verb in ("delete", "deletecollection") and not dry_run:
+                dry_run = await self._delete_dry_run(request)
             rt = self._resolve(route)
             response = await self._dispatch(request, rt, route, verb, query, ua, dry_run)
             code = response.status_code
@@ -499,6 +501,27 @@ class ClusterApp:
                 '299 - "' + w.replace("\\", "\\\\").replace('"', '\\"') + '"' for w in result.warnings
             )
         return _json(result.obj, result.code, headers)
+
+    @staticmethod
+    async def _delete_dry_run(request: Request) -> bool:
+        """``DeleteOptions.dryRun`` in the body counts as the query parameter does: client-go,
+        and so ``kubectl delete --dry-run=server``, send it there (``metav1.DeleteOptions``).
+        A body that is not JSON is left to ``_delete_options`` to refuse."""
+        raw = await request.body()
+        if not raw.strip():
+            return False
+        try:
+            body = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            return False
+        value = body.get("dryRun") if isinstance(body, dict) else None
+        if not value:
+            return False
+        if value != ["All"]:
+            raise errors.StatusError(
+                400, "BadRequest", f'Invalid dryRun value: "{value}": supported values: "All"'
+            )
+        return True
 
     async def _delete_options(self, request: Request, query: dict[str, str]) -> dict[str, Any]:
         options: dict[str, Any] = {}

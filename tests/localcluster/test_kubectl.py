@@ -236,6 +236,15 @@ def test_create_replace_delete(kubectl: Kubectl, namespace: str) -> None:
     assert 'Error from server (NotFound): configmaps "conf" not found' in missing.stderr
 
 
+def test_server_dry_run_delete_keeps_the_object(kubectl: Kubectl, namespace: str) -> None:
+    # kubectl (client-go) sends dryRun in the DeleteOptions body, not in the query
+    cm = f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: kept, namespace: {namespace}}}\ndata: {{a: '1'}}\n"
+    kubectl.run("apply", "-f", "-", input=cm)
+    out = kubectl.run("delete", "configmap", "kept", "-n", namespace, "--dry-run=server")
+    assert out.stdout.strip() == 'configmap "kept" deleted (server dry run)'
+    assert kubectl.json("get", "configmap", "kept", "-n", namespace)["data"] == {"a": "1"}
+
+
 def test_delete_deployment_waits_and_is_gone(kubectl: Kubectl, namespace: str) -> None:
     kubectl.run("apply", "-f", "-", input=deployment(namespace))
     out = kubectl.run("delete", "deployment", "web", "-n", namespace, "--wait=true", "--timeout=20s")
