@@ -18,6 +18,7 @@ A config file (``gitops.yaml``) lists apps::
         ignoreDifferences:
           - {kind: Deployment, name: web, jsonPointers: [/spec/replicas]}
         rollout: {maxSurge: 25%, maxUnavailable: 0, maxConcurrent: 4, timeout: 10m, autoRollback: false}
+        recreateOnImmutable: false  # delete and recreate objects whose immutable fields changed
 
 Parsing is pure: callers read the file and pass its text; every error names the source and the
 field path (``gitops.yaml: apps[0].interval: ...``) and raises :class:`~gitops.errors.ConfigError`.
@@ -98,6 +99,7 @@ class App:
     ignore_differences: tuple[IgnoreDifference, ...] = ()
     rollout: RolloutPolicy = field(default_factory=RolloutPolicy)
     manager: str = "gitops"
+    recreate_on_immutable: bool = False
 
 
 @dataclass(frozen=True)
@@ -173,6 +175,7 @@ class _App(_Strict):
     prune_kinds: list[str] = Field(default_factory=list, alias="pruneKinds")
     ignore_differences: list[_Ignore] = Field(default_factory=list, alias="ignoreDifferences")
     rollout: _Rollout = Field(default_factory=_Rollout)  # type: ignore[arg-type]
+    recreate_on_immutable: bool = Field(False, alias="recreateOnImmutable")
 
     @field_validator("name", "namespace")
     @classmethod
@@ -230,6 +233,7 @@ class _App(_Strict):
             rollout=RolloutPolicy(
                 r.max_surge, r.max_unavailable, r.max_concurrent, float(r.timeout), r.auto_rollback
             ),
+            recreate_on_immutable=self.recreate_on_immutable,
         )
 
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import copy
 import logging
 import time
 from collections.abc import Mapping, Sequence
@@ -38,12 +39,16 @@ from gitops import errors, manifests
 from gitops import plan as plan_mod
 from gitops.cluster import Cluster
 from gitops.config import App
+from gitops.diff import views as diff_views
 from gitops.git import Source, redact_url
 from gitops.history import History
 from gitops.model import Action, Change, ChangeSet, Resource, ResourceKey, SyncRecord, SyncResult, Trigger
 from gitops.plan import Plan, pruning
 
 log = logging.getLogger(__name__)
+
+# Above this many missing objects of one kind, one unfiltered LIST beats a GET per object.
+_GET_THRESHOLD = 10
 
 
 def _now() -> str:
@@ -156,11 +161,30 @@ class Engine:
             for items in pool.map(one_kind, sorted(kinds)):
                 for obj in items:
                     found[ResourceKey.of(obj)] = obj
+        # Desired objects missing from the labelled LISTs may exist without our label (adoption).
+        # A few are looked up one by one; many of one kind (a first sync) cost one unfiltered
+        # LIST of that kind instead of a GET each.
+        missing: dict[tuple[str, str], list[ResourceKey]] = {}
         for r in desired:
             if r.key not in found and self.cluster.resource_for(r.key.group, r.key.kind) is not None:
-                current = self.cluster.get(r.key)  # exists without our label: adopt it
+                missing.setdefault((r.key.group, r.key.kind), []).append(r.key)
+
+        def adopt(gk: tuple[str, str]) -> list[tuple[ResourceKey, dict[str, Any]]]:
+            keys = missing[gk]
+            if len(keys) > _GET_THRESHOLD:
+                wanted = set(keys)
+                return [(k, o) for o in self.cluster.list(gk[0], gk[1]) if (k := ResourceKey.of(o)) in wanted]
+            out = []
+            for key in keys:
+                current = self.cluster.get(key)
                 if current is not None:
-                    found[r.key] = current
+                    out.append((key, current))
+            return out
+
+        if missing:
+            with ThreadPoolExecutor(max_workers=8) as pool:
+                for pairs in pool.map(adopt, sorted(missing)):
+                    found.update(pairs)
         return found
 
     def plan(self, app: App, rendered: Rendered, options: SyncOptions | None = None) -> Plan:
@@ -242,9 +266,24 @@ class Engine:
                 reason = pretend.blocks(resource.key) if pretend is not None else None
                 if reason is not None:
                     return replace(change, message=f"not dry-run on the server: {reason}")
+                body = _respect_ignores(resource, change, app)
                 try:
-                    self.cluster.apply(resource.body, manager=app.manager, force=True, dry_run=opts.dry_run)
+                    self.cluster.apply(body, manager=app.manager, force=True, dry_run=opts.dry_run)
                     return change
+                except errors.ApplyError as exc:
+                    if not _immutable(exc):
+                        return replace(change, message=_scrub(str(exc), secrets), error=True)
+                    if not app.recreate_on_immutable or opts.dry_run:
+                        hint = (
+                            " (an immutable field changed: the object must be deleted and recreated;"
+                            " set recreateOnImmutable: true for this app to let gitops do it)"
+                        )
+                        return replace(change, message=_scrub(str(exc), secrets) + hint, error=True)
+                    try:
+                        self._recreate(resource.key, body, app)
+                        return replace(change, message="recreated: an immutable field changed")
+                    except errors.GitopsError as again:
+                        return replace(change, message=_scrub(str(again), secrets), error=True)
                 except errors.GitopsError as exc:
                     return replace(change, message=_scrub(str(exc), secrets), error=True)
 
@@ -287,6 +326,18 @@ class Engine:
                 changes.append(replace(change, message=_scrub(str(exc), secrets), error=True))
                 return changes, True
         return changes, False
+
+    def _recreate(self, key: ResourceKey, body: Mapping[str, Any], app: App, timeout: float = 60.0) -> None:
+        """Delete (foreground: dependents first) and wait until gone, then apply again."""
+        self.cluster.delete(key, propagation="Foreground")
+        deadline = time.monotonic() + timeout
+        delay = 0.05
+        while self.cluster.get(key) is not None:
+            if time.monotonic() > deadline:
+                raise errors.ApplyError(str(key), f"still being deleted after {timeout:g}s; not recreated")
+            time.sleep(delay)
+            delay = min(1.0, delay * 2)
+        self.cluster.apply(body, manager=app.manager, force=True)
 
     def _wait_established(self, crds: Sequence[ResourceKey], timeout: float) -> ResourceKey | None:
         """Wait until every CRD is Established; the first that is not by the deadline, or None."""
@@ -370,6 +421,32 @@ def _secret_values(resources: Sequence[Resource]) -> list[str]:
                 else:
                     out.append(base64.b64encode(v.encode()).decode())
     return sorted({v for v in out if len(v) >= 3}, key=len, reverse=True)
+
+
+def _immutable(exc: errors.ApplyError) -> bool:
+    """A 422 about a field the API does not let an update change (Deployment/Job selectors,
+    Service clusterIP, immutable ConfigMaps and Secrets...)."""
+    text = str(exc)
+    return exc.code == 422 and ("immutable" in text or "field is immutable" in text)
+
+
+def _respect_ignores(resource: Resource, change: Change, app: App) -> Mapping[str, Any]:
+    """The body to apply: for an existing object, without the fields ``ignoreDifferences``
+    names, so the engine neither sets nor claims them (a new object gets the whole manifest)."""
+    if change.action is not Action.UPDATE or not app.ignore_differences:
+        return resource.body
+    pointers = [
+        p
+        for rule in app.ignore_differences
+        if diff_views.rule_matches(rule, resource.key)
+        for p in rule.json_pointers
+    ]
+    if not pointers:
+        return resource.body
+    body = copy.deepcopy(dict(resource.body))
+    for p in pointers:
+        diff_views.remove_pointer(body, [s.replace("~1", "/").replace("~0", "~") for s in p.split("/")[1:]])
+    return body
 
 
 def _for_history(resource: Resource) -> dict[str, Any]:
