@@ -187,6 +187,42 @@ def _fail(exc: errors.GitopsError, output: str) -> None:
     sys.exit(exc.exit_code)
 
 
+PROGRESS_MIN_WRITES = 30  # below this a sync is over before a bar would help
+
+
+@contextlib.contextmanager
+def _progress(console: Console, app: str, *, enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
+    """A progress bar for syncs of more than a few dozen writes, on terminals only."""
+    if not enabled or console.quiet or not console.is_terminal:
+        yield None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    bar = Progress(
+        TextColumn(f"syncing {app}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    )
+    task: list[Any] = []
+
+    def update(done: int, total: int) -> None:
+        if total < PROGRESS_MIN_WRITES:
+            return
+        if not task:
+            bar.start()
+            task.append(bar.add_task("sync", total=total))
+        bar.update(task[0], completed=done)
+
+    try:
+        yield update
+    finally:
+        if task:
+            bar.stop()
+
+
 _ACTION_STYLE = {
     Action.CREATE: "green",
     Action.UPDATE: "yellow",
@@ -279,12 +315,14 @@ def sync_cmd(**params: Any) -> None:
     try:
         with _target(params) as target:
             for app in target.apps:
-                opts = SyncOptions(
-                    dry_run=params["dry_run"],
-                    prune=params["prune"],
-                    allow_empty=params["allow_empty"] or None,
-                )
-                outcome = target.engine.sync(app, opts)
+                with _progress(console, app.name, enabled=output == "text") as progress:
+                    opts = SyncOptions(
+                        dry_run=params["dry_run"],
+                        prune=params["prune"],
+                        allow_empty=params["allow_empty"] or None,
+                        progress=progress,
+                    )
+                    outcome = target.engine.sync(app, opts)
                 record = outcome.record
                 if output == "json":
                     click.echo(json.dumps({**_record_json(record), "dryRun": params["dry_run"]}))

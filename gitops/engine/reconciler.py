@@ -27,8 +27,9 @@ import base64
 import contextlib
 import copy
 import logging
+import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -66,6 +67,8 @@ class SyncOptions:
     parallelism: int = 8  # concurrent writes within a phase
     schema: bool = True  # schema-validate built-in kinds before any write
     crd_timeout: float = 60.0  # seconds to wait for applied CRDs to be Established
+    # Called with (writes done, writes planned) as the sync goes (the CLI's progress bar).
+    progress: Callable[[int, int], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -258,6 +261,15 @@ class Engine:
     ) -> tuple[list[Change], bool]:
         changes: list[Change] = []
         pretend = _created_in_pretence(plan) if opts.dry_run else None
+        total, done = plan.writes, [0]
+        done_lock = threading.Lock()
+
+        def tick() -> None:
+            if opts.progress is not None:
+                with done_lock:
+                    done[0] += 1
+                    opts.progress(done[0], total)
+
         for phase in plan.phases:
             to_apply = {o.key: o for o in phase.to_apply()}
 
@@ -291,7 +303,7 @@ class Engine:
             results: dict[ResourceKey, Change] = {}
             if work:
                 with ThreadPoolExecutor(max_workers=max(1, opts.parallelism)) as pool:
-                    results = {c.key: c for c in pool.map(apply_one, work)}
+                    results = {c.key: c for c in pool.map(lambda item: _then(apply_one(item), tick), work)}
             phase_changes = [results.get(c.key, c) for c in phase.changes]
             changes.extend(phase_changes)
             if any(c.error for c in phase_changes):
@@ -322,6 +334,7 @@ class Engine:
             try:
                 self.cluster.delete(change.key, propagation="Background", dry_run=opts.dry_run)
                 changes.append(change)
+                tick()
             except errors.GitopsError as exc:
                 changes.append(replace(change, message=_scrub(str(exc), secrets), error=True))
                 return changes, True
@@ -421,6 +434,11 @@ def _secret_values(resources: Sequence[Resource]) -> list[str]:
                 else:
                     out.append(base64.b64encode(v.encode()).decode())
     return sorted({v for v in out if len(v) >= 3}, key=len, reverse=True)
+
+
+def _then(change: Change, callback: Callable[[], None]) -> Change:
+    callback()
+    return change
 
 
 def _immutable(exc: errors.ApplyError) -> bool:

@@ -181,3 +181,31 @@ def test_missing_config_file_and_missing_source_exit_2(env: EngineEnv, tmp_path:
     assert (
         result.exit_code == 2 and "give a repository or directory (SOURCE) or --config FILE" in result.stderr
     )
+
+
+def test_progress_is_reported_per_write_for_large_syncs(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The engine reports (done, planned) after every write: what the CLI's progress bar shows."""
+    from gitops.cluster import Cluster, ClusterOptions
+    from gitops.config import App
+    from gitops.engine import Engine, SyncOptions
+    from gitops.git import GitOptions, Source
+    from gitops.history import History
+    from gitops.localcluster import LocalCluster
+
+    app_dir = tmp_path / "many"
+    app_dir.mkdir()
+    docs = [
+        f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: c{i}, namespace: default}}\ndata: {{i: '{i}'}}\n"
+        for i in range(40)
+    ]
+    (app_dir / "cms.yaml").write_text("---\n".join(docs))
+    with LocalCluster(kubeconfig=tmp_path / "kc", controllers=False) as c:
+        kube = Cluster.connect(ClusterOptions(kubeconfig=c.kubeconfig))
+        engine = Engine(kube, Source(GitOptions(cache_dir=tmp_path / "cache")), History(tmp_path / "h.db"))
+        seen: list[tuple[int, int]] = []
+        engine.sync(
+            App(name="many", repo=str(app_dir)), SyncOptions(progress=lambda d, t: seen.append((d, t)))
+        )
+        kube.close()
+    assert [t for _, t in seen] == [40] * 40
+    assert sorted(d for d, _ in seen) == list(range(1, 41))
