@@ -111,6 +111,9 @@ def serve(
     Example: gitops local-cluster serve --port 6443 --state cluster.json, then
     kubectl --kubeconfig local-cluster.kubeconfig get namespaces
     """
+    # Switch threads more often than CPython's 5 ms default: requests are served by one
+    # thread while controllers work in others, and a request should not wait a whole interval.
+    sys.setswitchinterval(0.001)
     cluster = _start(port, state, kubeconfig, clock_scale, nodes, controllers, faults)
     click.echo(f"local cluster serving on {cluster.url}; kubeconfig: {cluster.kubeconfig}", err=True)
     try:

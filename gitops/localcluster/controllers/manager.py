@@ -294,6 +294,9 @@ class ControllerManager:
                 again = 5.0
             if again is not None:
                 self.enqueue(controller, key, again)
+            # Let the HTTP thread in between reconciles: a burst of controller work (a hundred
+            # rollouts) must not hold the GIL for a client's unrelated GET.
+            time.sleep(0)
 
     def settle(self, timeout: float = 10.0) -> bool:
         """Wait (wall seconds) until nothing is queued or running and no timer is due now.
