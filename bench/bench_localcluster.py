@@ -11,24 +11,18 @@ show where the time goes.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import cProfile
 import io
 import json
 import platform
 import pstats
 import statistics
-import subprocess
-import sys
-import tempfile
 import threading
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
-import yaml
+from served import served  # bench/served.py (scripts run from bench/ on sys.path)
 
 from gitops.localcluster import LocalCluster
 from gitops.localcluster.api import WriteOptions
@@ -102,27 +96,6 @@ def create_ns(url: str, name: str) -> None:
     httpx.post(f"{url}/api/v1/namespaces", json={"metadata": {"name": name}}).raise_for_status()
 
 
-@contextlib.contextmanager
-def served() -> Iterator[str]:
-    """``gitops local-cluster serve`` in its own process, as kubectl and the daemon meet it."""
-    with tempfile.TemporaryDirectory() as tmp:
-        kubeconfig = Path(tmp) / "kubeconfig"
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "gitops.cli", "local-cluster", "serve", "--kubeconfig", str(kubeconfig)],
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            deadline = time.monotonic() + 30
-            while not kubeconfig.exists():
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise RuntimeError("the local cluster did not start")
-                time.sleep(0.05)
-            yield str(yaml.safe_load(kubeconfig.read_text())["clusters"][0]["cluster"]["server"])
-        finally:
-            proc.terminate()
-            proc.wait(timeout=10)
-
-
 def pipeline_only(n: int) -> tuple[float, float]:
     """Server-side applies through the API object without HTTP: the semantic pipeline's cost."""
     with LocalCluster() as cluster:
@@ -155,7 +128,7 @@ def main() -> None:
             f"create {created:,.0f}/s, no-op {unchanged:,.0f}/s",
         )
     )
-    with served() as url:
+    with served() as (url, _):
         for kind, make in (("Deployment", deployment), ("ConfigMap", configmap)):
             for threads in (1, 4):
                 ns = f"bench-{kind.lower()}-{threads}"

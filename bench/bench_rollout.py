@@ -11,51 +11,15 @@ loop, and the p50/p99 of those GETs are the API server's responsiveness under th
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import platform
 import statistics
-import subprocess
-import sys
-import tempfile
 import threading
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
-import yaml
-
-
-@contextlib.contextmanager
-def served(clock_scale: float) -> Iterator[str]:
-    with tempfile.TemporaryDirectory() as tmp:
-        kubeconfig = Path(tmp) / "kubeconfig"
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gitops.cli",
-                "local-cluster",
-                "serve",
-                "--kubeconfig",
-                str(kubeconfig),
-                "--clock-scale",
-                str(clock_scale),
-            ],
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            deadline = time.monotonic() + 30
-            while not kubeconfig.exists():
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise RuntimeError("the local cluster did not start")
-                time.sleep(0.05)
-            yield str(yaml.safe_load(kubeconfig.read_text())["clusters"][0]["cluster"]["server"])
-        finally:
-            proc.terminate()
-            proc.wait(timeout=10)
+from served import served  # bench/served.py (scripts run from bench/ on sys.path)
 
 
 def deployment(name: str, replicas: int, image: str) -> dict[str, Any]:
@@ -115,7 +79,10 @@ def main() -> None:
     args = parser.parse_args()
     latencies: list[float] = []
     stop = threading.Event()
-    with served(args.clock_scale) as url, httpx.Client(base_url=url, timeout=60) as http:
+    with (
+        served("--clock-scale", str(args.clock_scale)) as (url, _),
+        httpx.Client(base_url=url, timeout=60) as http,
+    ):
         ns = "rollout"
         http.post("/api/v1/namespaces", json={"metadata": {"name": ns}}).raise_for_status()
         http.post(

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import argparse
 import base64
-import contextlib
 import cProfile
 import functools
 import io
@@ -43,13 +42,14 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 import yaml
+from served import served  # bench/served.py (scripts run from bench/ on sys.path)
 
 from gitops.cluster import Cluster, ClusterOptions
 from gitops.config import App
@@ -140,36 +140,6 @@ def git(repo: Path, *args: str) -> None:
 # ------------------------------------------------------------------------------- the cluster
 
 
-@contextlib.contextmanager
-def served(tmp: Path) -> Iterator[tuple[str, Path]]:
-    """``gitops local-cluster serve --no-controllers`` in its own process: (URL, kubeconfig)."""
-    kubeconfig = tmp / "kubeconfig"
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gitops.cli",
-            "local-cluster",
-            "serve",
-            "--no-controllers",
-            "--kubeconfig",
-            str(kubeconfig),
-        ],
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while not kubeconfig.exists():
-            if time.monotonic() > deadline or proc.poll() is not None:
-                raise RuntimeError("the local cluster did not start")
-            time.sleep(0.05)
-        url = str(yaml.safe_load(kubeconfig.read_text())["clusters"][0]["cluster"]["server"])
-        yield url, kubeconfig
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-
-
 class Requests:
     """The server's request log, read from ``/debug/requests`` (reading it is not counted)."""
 
@@ -221,7 +191,7 @@ def bench_gitops(
 ) -> tuple[dict[str, Measure], str]:
     out: dict[str, Measure] = {}
     prof_text = ""
-    with served(tmp / "gitops-cluster") as (url, kubeconfig):
+    with served("--no-controllers", workdir=tmp / "gitops-cluster") as (url, kubeconfig):
         log = Requests(url)
         app = App(name="bench", repo=str(repo), path=".", namespace="default")
         source = Source(GitOptions(cache_dir=tmp / "git-cache"))  # one cache: a CLI's cache dir
@@ -301,7 +271,7 @@ def bench_kubectl(
     out: dict[str, Measure] = {}
     home = tmp / f"{name}-home"
     home.mkdir()
-    with served(tmp / f"{name}-cluster") as (url, kubeconfig):
+    with served("--no-controllers", workdir=tmp / f"{name}-cluster") as (url, kubeconfig):
         log = Requests(url)
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
