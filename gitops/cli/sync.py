@@ -29,6 +29,7 @@ from gitops.git import GitOptions, Source
 from gitops.history import History
 from gitops.model import Action, SyncRecord, SyncResult
 
+DEFAULT_CONFIG = "gitops.yaml"
 EXIT_CODES = (
     "Exit codes: 0 ok or no change, 1 sync failed or degraded, 2 bad input or config, 3 cluster unreachable."
 )
@@ -73,7 +74,7 @@ def _app_options(f: Callable[..., Any]) -> Callable[..., Any]:
             "--config",
             "config_file",
             type=click.Path(dir_okay=False, path_type=Path),
-            help="Apps config file (gitops.yaml); SOURCE is then not needed.",
+            help="Apps config file [default: ./gitops.yaml when present and no SOURCE is given].",
         ),
         click.option(
             "--kubeconfig",
@@ -105,6 +106,8 @@ def _app_options(f: Callable[..., Any]) -> Callable[..., Any]:
 
 @contextlib.contextmanager
 def _target(params: dict[str, Any]) -> Iterator[Target]:
+    if not params["config_file"] and not params["source"] and Path(DEFAULT_CONFIG).is_file():
+        params = {**params, "config_file": Path(DEFAULT_CONFIG)}  # ./gitops.yaml, as documented
     if params["config_file"]:
         try:
             text = params["config_file"].read_text()
@@ -117,7 +120,9 @@ def _target(params: dict[str, Any]) -> Iterator[Target]:
     else:
         source = params["source"]
         if not source:
-            raise errors.ConfigError("give a repository or directory (SOURCE) or --config FILE")
+            raise errors.ConfigError(
+                f"give a repository or directory (SOURCE), --config FILE, or run where {DEFAULT_CONFIG} is"
+            )
         name = params["app_name"] or _default_name(source, params["path"])
         apps = [
             _resolve_repo(

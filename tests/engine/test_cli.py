@@ -179,7 +179,9 @@ def test_missing_config_file_and_missing_source_exit_2(env: EngineEnv, tmp_path:
     assert result.exit_code == 2 and "nope.yaml: No such file or directory" in result.stderr
     result = env.cli("sync")
     assert (
-        result.exit_code == 2 and "give a repository or directory (SOURCE) or --config FILE" in result.stderr
+        result.exit_code == 2
+        and "give a repository or directory (SOURCE), --config FILE, or run where gitops.yaml is"
+        in result.stderr
     )
 
 
@@ -209,3 +211,15 @@ def test_progress_is_reported_per_write_for_large_syncs(tmp_path) -> None:  # ty
         kube.close()
     assert [t for _, t in seen] == [40] * 40
     assert sorted(d for d, _ in seen) == list(range(1, 41))
+
+
+def test_gitops_yaml_in_the_working_directory_is_the_default_config(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from click.testing import CliRunner
+
+    from gitops.cli.main import cli
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "gitops.yaml").write_text("apps:\n- name: Bad_Name\n  repo: .\n")
+    result = CliRunner().invoke(cli, ["plan", "--kubeconfig", str(tmp_path / "missing-kubeconfig")])
+    assert result.exit_code == 2
+    assert "gitops.yaml: apps[0].name: 'Bad_Name' must be a DNS-1123 label" in result.output
