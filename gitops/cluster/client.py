@@ -43,6 +43,10 @@ from gitops.model import ResourceKey
 log = logging.getLogger(__name__)
 
 USER_AGENT = f"gitops/{gitops.__version__}"
+_AGGREGATED_ACCEPT = (
+    "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,"
+    "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json"
+)
 
 
 @dataclass(frozen=True)
@@ -143,6 +147,7 @@ class Cluster:
         content_type: str = "application/json",
         ok: tuple[int, ...] = (200, 201),
         what: str = "",
+        accept: str = "application/json",
     ) -> Response:
         """One API call with retries; returns the decoded JSON body of a 2xx answer.
 
@@ -150,7 +155,7 @@ class Cluster:
         (or :class:`~gitops.errors.ApplyError` when ``what`` names an object).
         """
         url_path = path + ("?" + urlencode(query) if query else "")
-        headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
+        headers = {"Accept": accept, "User-Agent": USER_AGENT}
         payload: Any = None
         if body is not None:
             headers["Content-Type"] = content_type
@@ -212,9 +217,14 @@ class Cluster:
     # --------------------------------------------------------------------------- discovery
 
     def resources(self, refresh: bool = False) -> dict[tuple[str, str], ApiResource]:
-        """(group, kind) -> preferred version's resource, from legacy discovery documents."""
+        """(group, kind) -> preferred version's resource: aggregated discovery (two requests,
+        Kubernetes 1.30+), else the legacy documents (one request per group)."""
         with self._discovery_lock:
             if self._discovery is None or refresh:
+                aggregated = self._aggregated_discovery()
+                if aggregated is not None:
+                    self._discovery = aggregated
+                    return aggregated
                 found: dict[tuple[str, str], ApiResource] = {}
                 core = self.request("GET", "/api/v1").body
                 self._add_resources(found, "", "v1", core)
@@ -228,6 +238,33 @@ class Cluster:
                         self._add_resources(found, group["name"], preferred, doc)
                 self._discovery = found
             return self._discovery
+
+    def _aggregated_discovery(self) -> dict[tuple[str, str], ApiResource] | None:
+        """``/api`` and ``/apis`` as APIGroupDiscoveryList (K8S-API.md §1.3), or None when the
+        server answers with the legacy documents; versions are listed preferred first."""
+        found: dict[tuple[str, str], ApiResource] = {}
+        for path in ("/api", "/apis"):
+            resp = self.request("GET", path, accept=_AGGREGATED_ACCEPT)
+            content_type = next((v for k, v in resp.headers.items() if k.lower() == "content-type"), "")
+            if "as=APIGroupDiscoveryList" not in content_type or not isinstance(resp.body, dict):
+                return None
+            for group in resp.body.get("items") or []:
+                name = str((group.get("metadata") or {}).get("name") or "")
+                for version in group.get("versions") or []:
+                    for r in version.get("resources") or []:
+                        kind = str((r.get("responseKind") or {}).get("kind") or "")
+                        if kind:
+                            found.setdefault(
+                                (name, kind),
+                                ApiResource(
+                                    name,
+                                    str(version["version"]),
+                                    kind,
+                                    str(r["resource"]),
+                                    r.get("scope") == "Namespaced",
+                                ),
+                            )
+        return found
 
     @staticmethod
     def _add_resources(found: dict[tuple[str, str], ApiResource], group: str, version: str, doc: Any) -> None:

@@ -78,3 +78,15 @@ def test_unreachable_server_is_cluster_unreachable(tmp_path) -> None:  # type: i
     with pytest.raises(errors.ClusterUnreachable) as exc:
         kube.resources()
     assert "cannot reach the Kubernetes API" in str(exc.value)
+
+
+def test_discovery_uses_two_aggregated_requests(cluster: LocalCluster) -> None:
+    kube = Cluster.connect(ClusterOptions(kubeconfig=cluster.kubeconfig))
+    since = cluster.requests.last_seq
+    resources = kube.resources()
+    paths = [r.path for r in cluster.requests.records(since)]
+    assert paths == ["/api", "/apis"]
+    deploy = resources[("apps", "Deployment")]
+    assert (deploy.version, deploy.plural, deploy.namespaced) == ("v1", "deployments", True)
+    assert resources[("", "Namespace")].namespaced is False
+    kube.close()
