@@ -304,6 +304,12 @@ def _print_record(console: Console, record: SyncRecord, *, verbose: bool, dry_ru
 @click.option(
     "--dry-run", is_flag=True, help="Server-side dry run of every write; nothing is changed or recorded."
 )
+@click.option(
+    "--wait/--no-wait",
+    default=True,
+    show_default=True,
+    help="Wait for applied workloads to be healthy before the next phase (the health gate).",
+)
 @click.option("--verbose", "-v", is_flag=True, help="List unchanged objects too.")
 def sync_cmd(**params: Any) -> None:
     """Make the cluster equal to SOURCE (a Git repository URL or path, or a plain directory).
@@ -326,6 +332,7 @@ def sync_cmd(**params: Any) -> None:
                         prune=params["prune"],
                         allow_empty=params["allow_empty"] or None,
                         progress=progress,
+                        wait=params["wait"],
                     )
                     outcome = target.engine.sync(app, opts)
                 record = outcome.record

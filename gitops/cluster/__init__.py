@@ -6,6 +6,6 @@ apply), ``delete``. Retries and error conversion live here so that nothing above
 client library.
 """
 
-from gitops.cluster.client import USER_AGENT, ApiResource, Cluster, ClusterOptions
+from gitops.cluster.client import USER_AGENT, ApiResource, Cluster, ClusterOptions, Watch
 
-__all__ = ["USER_AGENT", "ApiResource", "Cluster", "ClusterOptions"]
+__all__ = ["USER_AGENT", "ApiResource", "Cluster", "ClusterOptions", "Watch"]

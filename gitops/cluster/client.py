@@ -25,7 +25,7 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -368,3 +368,190 @@ class Cluster:
             what=str(key),
         )
         return resp.status != 404
+
+    # --------------------------------------------------------------------------- watch
+
+    def watch(
+        self,
+        group: str,
+        kind: str,
+        namespace: str = "",
+        *,
+        name: str = "",
+        label_selector: str = "",
+        field_selector: str = "",
+        resource_version: str = "",
+        timeout: float = 60.0,
+    ) -> Watch:
+        """Events ``(type, object)`` of one kind (``name`` narrows it to one object) for
+        ``timeout`` seconds: see :class:`Watch`. Without ``resource_version`` the current objects
+        come first, as ADDED events from a LIST."""
+        res = self._resource(ResourceKey(group, kind, namespace, name or "?"))
+        fields = [f for f in (field_selector, f"metadata.name={name}" if name else "") if f]
+        return Watch(self, res, namespace, label_selector, ",".join(fields), resource_version, timeout)
+
+
+class Watch:
+    """A watch that outlives its HTTP streams: an iterator of ``(type, object)`` (ADDED,
+    MODIFIED, DELETED), over the API's chunked stream (one JSON event a line). A stream that
+    ends is reopened from the last resourceVersion seen (bookmarks included); a resourceVersion
+    too old (410 Gone) re-lists and yields every current object as ADDED again. Ends when
+    ``timeout`` seconds have passed or :meth:`close` is called (from any thread: it shuts the
+    open stream down, so a blocked read returns)."""
+
+    def __init__(
+        self,
+        cluster: Cluster,
+        res: ApiResource,
+        namespace: str,
+        label_selector: str,
+        field_selector: str,
+        resource_version: str,
+        timeout: float,
+    ) -> None:
+        self.cluster = cluster
+        self.res = res
+        self.namespace = namespace
+        self.label_selector = label_selector
+        self.field_selector = field_selector
+        self.resource_version = resource_version
+        self.deadline = time.monotonic() + timeout
+        self._closed = threading.Event()
+        self._response: Any = None
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        self._closed.set()
+        with self._lock:
+            response = self._response
+        if response is not None:
+            with contextlib.suppress(Exception):
+                response.shutdown()
+
+    def __enter__(self) -> Watch:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __iter__(self) -> Iterator[tuple[str, dict[str, Any]]]:
+        return self._events()
+
+    def _selectors(self) -> dict[str, str]:
+        query = {}
+        if self.label_selector:
+            query["labelSelector"] = self.label_selector
+        if self.field_selector:
+            query["fieldSelector"] = self.field_selector
+        return query
+
+    def _list(self) -> Iterator[tuple[str, dict[str, Any]]]:
+        query = {**self._selectors(), "limit": "500"}
+        while True:
+            body = self.cluster.request("GET", self.res.path(self.namespace), query=query).body
+            for item in body.get("items", []):
+                item.setdefault("apiVersion", self.res.api_version)
+                item.setdefault("kind", self.res.kind)
+                yield "ADDED", item
+            meta = body.get("metadata") or {}
+            token = meta.get("continue")
+            if not token:
+                self.resource_version = str(meta.get("resourceVersion") or "")
+                return
+            query = {**query, "continue": token}
+
+    def _events(self) -> Iterator[tuple[str, dict[str, Any]]]:
+        if not self.resource_version:
+            yield from self._list()
+        failures = 0
+        while not self._closed.is_set():
+            remaining = self.deadline - time.monotonic()
+            if remaining <= 0:
+                return
+            try:
+                gone = False
+                for event_type, obj in self._stream(remaining):
+                    failures = 0
+                    if event_type == "ERROR":
+                        if obj.get("code") == 410:
+                            gone = True
+                            break
+                        raise errors.ClusterError(
+                            str(obj.get("message") or "watch error"), code=int(obj.get("code") or 0)
+                        )
+                    rv = (obj.get("metadata") or {}).get("resourceVersion")
+                    if rv:
+                        self.resource_version = str(rv)
+                    if event_type == "BOOKMARK":
+                        continue
+                    obj.setdefault("apiVersion", self.res.api_version)
+                    obj.setdefault("kind", self.res.kind)
+                    yield event_type, obj
+                if gone:
+                    yield from self._list()
+            except (urllib3.exceptions.HTTPError, OSError) as exc:
+                if self._closed.is_set():
+                    return
+                failures += 1
+                if failures > self.cluster.options.retries:
+                    raise errors.ClusterUnreachable(
+                        f"cannot watch {self.res.plural} at {self.cluster.host}: {type(exc).__name__}: {exc}"
+                    ) from exc
+                self.cluster._sleep(failures, None)
+
+    def _stream(self, remaining: float) -> Iterator[tuple[str, dict[str, Any]]]:
+        """One watch request: its events until the server ends the stream."""
+        seconds = max(1, min(int(remaining), 300))
+        query = {
+            **self._selectors(),
+            "watch": "true",
+            "allowWatchBookmarks": "true",
+            "timeoutSeconds": str(seconds),
+            "resourceVersion": self.resource_version,
+        }
+        api = self.cluster.api_client
+        _, url, headers, _, _ = api.param_serialize(
+            "GET",
+            self.res.path(self.namespace) + "?" + urlencode(query),
+            header_params={"Accept": "application/json", "User-Agent": USER_AGENT},
+            auth_settings=["BearerToken"],
+        )
+        self.cluster.requests += 1
+        response = api.rest_client.pool_manager.request(
+            "GET",
+            url,
+            headers=headers,
+            preload_content=False,
+            timeout=urllib3.Timeout(connect=self.cluster.options.timeout, read=seconds + 30),
+        )
+        with self._lock:
+            self._response = response
+        try:
+            if response.status == 410:
+                yield "ERROR", {"code": 410}
+                return
+            if response.status != 200:
+                data = response.read()
+                try:
+                    decoded: Any = json.loads(data) if data else None
+                except ValueError:
+                    decoded = None
+                message, reason = _status_message(decoded, f"HTTP {response.status}")
+                if response.status == 429 or response.status >= 500:
+                    raise urllib3.exceptions.HTTPError(message)
+                raise errors.ClusterError(message, code=response.status, reason=reason)
+            pending = b""
+            for chunk in response.stream(64 * 1024):
+                if self._closed.is_set():
+                    return
+                pending += chunk
+                *lines, pending = pending.split(b"\n")
+                for line in lines:
+                    if line.strip():
+                        event = json.loads(line)
+                        yield str(event.get("type")), event.get("object") or {}
+        finally:
+            with self._lock:
+                self._response = None
+            response.close()  # a stream cut short must not go back to the pool half-read
+            response.release_conn()

@@ -14,6 +14,11 @@ by recomputing from Git and the cluster, never from half-written local state.
 5. **Execute**: server-side apply of what changed, in parallel within a phase (bounded); a phase
    starts when the previous one is applied, and CRDs are Established before anything later;
    the first failed phase stops the sync. Prune runs last, in reverse phase order.
+   A phase with workloads is applied in order under the health gate (``gitops.engine.rollout``):
+   every applied Deployment, StatefulSet, DaemonSet and Job must become healthy (watched, fail
+   fast when Degraded, bounded by the app's rollout timeout) before the next phase, with at
+   most ``maxConcurrent`` Deployments rolling out at once. Deployments without a strategy get
+   the app's rollout policy in step 4 (an invalid one refuses the plan).
 6. **Record**: a history entry whatever the outcome; the rendered manifests of a successful
    sync are kept for rollback.
 
@@ -41,9 +46,21 @@ from gitops import plan as plan_mod
 from gitops.cluster import Cluster
 from gitops.config import App
 from gitops.diff import views as diff_views
+from gitops.engine import rollout
 from gitops.git import Source, redact_url
 from gitops.history import History
-from gitops.model import Action, Change, ChangeSet, Resource, ResourceKey, SyncRecord, SyncResult, Trigger
+from gitops.model import (
+    Action,
+    Change,
+    ChangeSet,
+    Health,
+    HealthState,
+    Resource,
+    ResourceKey,
+    SyncRecord,
+    SyncResult,
+    Trigger,
+)
 from gitops.plan import Plan, pruning
 
 log = logging.getLogger(__name__)
@@ -67,6 +84,9 @@ class SyncOptions:
     parallelism: int = 8  # concurrent writes within a phase
     schema: bool = True  # schema-validate built-in kinds before any write
     crd_timeout: float = 60.0  # seconds to wait for applied CRDs to be Established
+    # Wait for applied workloads to be healthy before the next phase (the health gate; the
+    # app's rollout policy bounds it). Off only for clusters without controllers.
+    wait: bool = True
     # Called with (writes done, writes planned) as the sync goes (the CLI's progress bar).
     progress: Callable[[int, int], None] | None = None
 
@@ -193,9 +213,11 @@ class Engine:
     def plan(self, app: App, rendered: Rendered, options: SyncOptions | None = None) -> Plan:
         """Step 4."""
         opts = options or SyncOptions()
-        live = self.live(app, rendered.resources)
+        # The rollout policy is part of the desired state (refused here, before any write).
+        desired = rollout.with_strategy(rendered.resources, app.rollout)
+        live = self.live(app, desired)
         return plan_mod.plan(
-            list(rendered.resources),
+            desired,
             live,
             app=app.name,
             manager=app.manager,
@@ -301,7 +323,10 @@ class Engine:
 
             work = [(to_apply[c.key], c) for c in phase.changes if c.key in to_apply]
             results: dict[ResourceKey, Change] = {}
-            if work:
+            gated = opts.wait and not opts.dry_run and any(rollout.is_workload(r.key) for r, _ in work)
+            if gated:
+                results = self._roll_out(work, lambda item: _then(apply_one(item), tick), app)
+            elif work:
                 with ThreadPoolExecutor(max_workers=max(1, opts.parallelism)) as pool:
                     results = {c.key: c for c in pool.map(lambda item: _then(apply_one(item), tick), work)}
             phase_changes = [results.get(c.key, c) for c in phase.changes]
@@ -339,6 +364,81 @@ class Engine:
                 changes.append(replace(change, message=_scrub(str(exc), secrets), error=True))
                 return changes, True
         return changes, False
+
+    def _roll_out(
+        self,
+        work: Sequence[tuple[Resource, Change]],
+        apply_one: Callable[[tuple[Resource, Change]], Change],
+        app: App,
+    ) -> dict[ResourceKey, Change]:
+        """Apply a phase with workloads in order and wait for each applied workload to be
+        healthy (the health gate), with at most ``maxConcurrent`` Deployments rolling out at
+        once (0: no limit): the next Deployment is applied when a slot frees. The first failed
+        rollout or write stops the phase: what was not applied yet says so, and the failed
+        workload's change carries the error (naming it and its pods' state)."""
+        limit = app.rollout.max_concurrent
+        gate = rollout.Gate(self.cluster, app.rollout.timeout)
+        cond = threading.Condition()
+        rolling = [0]  # Deployments applied and not yet healthy
+        pending = [0]  # workloads applied and not yet healthy
+        failure: list[ResourceKey] = []
+        results: dict[ResourceKey, Change] = {}
+        waiters = ThreadPoolExecutor(max_workers=max(1, len(work)), thread_name_prefix="gitops-rollout")
+
+        def wait_healthy(key: ResourceKey, slot: bool) -> None:
+            try:
+                verdict = gate.wait(key)
+            except errors.GitopsError as exc:
+                verdict = rollout.Verdict(key, Health(HealthState.UNKNOWN, str(exc)), f"{key}: {exc}")
+            with cond:
+                pending[0] -= 1
+                if slot:
+                    rolling[0] -= 1
+                if not verdict.ok:
+                    if not failure:
+                        failure.append(key)
+                        results[key] = replace(results[key], message=verdict.message, error=True)
+                elif results[key].action in (Action.CREATE, Action.UPDATE) and not results[key].message:
+                    results[key] = replace(results[key], message="rolled out: healthy")
+                cond.notify_all()
+
+        try:
+            for resource, change in work:
+                key = resource.key
+                slot = limit > 0 and rollout.is_deployment(key)
+                with cond:
+                    if slot:
+                        cond.wait_for(lambda: bool(failure) or rolling[0] < limit)
+                    if failure:
+                        break
+                    if slot:
+                        rolling[0] += 1
+                done = apply_one((resource, change))
+                with cond:
+                    results[key] = done
+                    if done.error:
+                        if slot:
+                            rolling[0] -= 1
+                        failure.append(key)
+                        break
+                    if rollout.is_workload(key):
+                        pending[0] += 1
+                    elif slot:
+                        rolling[0] -= 1
+                if rollout.is_workload(key):
+                    waiters.submit(wait_healthy, key, slot)
+            with cond:
+                cond.wait_for(lambda: bool(failure) or pending[0] == 0)
+        finally:
+            gate.close()  # fail fast: a failure stops the other waits at once
+            waiters.shutdown(wait=True)
+        if failure:
+            for resource, change in work:
+                if resource.key not in results:
+                    results[resource.key] = replace(
+                        change, action=Action.SKIP, message=f"not applied: {failure[0]} failed first"
+                    )
+        return results
 
     def _recreate(self, key: ResourceKey, body: Mapping[str, Any], app: App, timeout: float = 60.0) -> None:
         """Delete (foreground: dependents first) and wait until gone, then apply again."""

@@ -161,7 +161,14 @@ class EngineEnv:
         url = repo.url if isinstance(repo, GitRepo) else str(repo)
         return App(name=name, repo=url, namespace=namespace, prune=kw.pop("prune", False), **kw)
 
+    @property
+    def controllers(self) -> bool:
+        """Whether the cluster runs controllers: without them no workload ever becomes healthy,
+        so syncs there skip the health gate."""
+        return self.cluster.controllers is not None
+
     def sync(self, app: App, **options: Any) -> SyncRecord:
+        options.setdefault("wait", self.controllers)
         return self.engine.sync(app, SyncOptions(**options)).record
 
     @property
@@ -181,6 +188,8 @@ class EngineEnv:
         """``gitops COMMAND ARGS`` against this cluster (``history``: this history file)."""
         if command == "history":
             return run_cli(command, *args, "--history-db", self.history_db)
+        if command == "sync" and not self.controllers and "--help" not in args:
+            args = (*args, "--no-wait")
         return run_cli(command, *args, *self.target)
 
     def config(self, apps: Sequence[Mapping[str, Any]]) -> Path:

@@ -10,7 +10,7 @@ import pytest
 
 from gitops.cluster import Cluster, ClusterOptions
 from gitops.config import App, IgnoreDifference
-from gitops.engine import Engine
+from gitops.engine import Engine, SyncOptions
 from gitops.git import GitOptions, Source
 from gitops.history import History
 from gitops.localcluster import LocalCluster
@@ -30,6 +30,10 @@ spec:
 """
 
 
+# The cluster runs no controllers: no workload would ever become healthy.
+NO_WAIT = SyncOptions(wait=False)
+
+
 @pytest.fixture
 def engine(tmp_path: Path) -> tuple[Engine, LocalCluster]:
     c = LocalCluster(kubeconfig=tmp_path / "kc", controllers=False).start()
@@ -46,9 +50,9 @@ def test_immutable_selector_change_is_explained_and_not_forced(engine, tmp_path:
     app_dir.mkdir()
     (app_dir / "d.yaml").write_text(_deployment("a"))
     app = App(name="imm", repo=str(app_dir))
-    assert e.sync(app).record.result is SyncResult.SUCCEEDED
+    assert e.sync(app, NO_WAIT).record.result is SyncResult.SUCCEEDED
     (app_dir / "d.yaml").write_text(_deployment("b"))
-    record = e.sync(app).record
+    record = e.sync(app, NO_WAIT).record
     assert record.result is SyncResult.FAILED
     failed = [ch for ch in record.changes if ch.error]
     assert [str(ch.key) for ch in failed] == ["Deployment/default/web"]
@@ -59,7 +63,7 @@ def test_immutable_selector_change_is_explained_and_not_forced(engine, tmp_path:
     assert c.api.get(rt, "default", "web")["spec"]["selector"] == {"matchLabels": {"app": "a"}}
 
     recreating = replace(app, recreate_on_immutable=True)
-    record = e.sync(recreating).record
+    record = e.sync(recreating, NO_WAIT).record
     assert record.result is SyncResult.SUCCEEDED, record.error
     assert [ch.message for ch in record.changes if ch.action is Action.UPDATE] == [
         "recreated: an immutable field changed"
@@ -77,7 +81,7 @@ def test_ignored_fields_are_neither_diffed_nor_applied(engine, tmp_path: Path) -
         repo=str(app_dir),
         ignore_differences=(IgnoreDifference(("/spec/replicas",), kind="Deployment"),),
     )
-    assert e.sync(app).record.result is SyncResult.SUCCEEDED
+    assert e.sync(app, NO_WAIT).record.result is SyncResult.SUCCEEDED
     rt = c.registry.by_plural("apps", "v1", "deployments")
     assert rt is not None
     # Someone (an autoscaler, a person) scales it; Git says 2 but the app ignores replicas.
@@ -86,10 +90,10 @@ def test_ignored_fields_are_neither_diffed_nor_applied(engine, tmp_path: Path) -
     c.api.write_scale(
         rt, "default", "web", lambda s: {**s, "spec": {"replicas": 5}}, WriteOptions(manager="scaler")
     )
-    assert e.sync(app).record.result is SyncResult.NO_CHANGE
+    assert e.sync(app, NO_WAIT).record.result is SyncResult.NO_CHANGE
     # A real change elsewhere is applied without touching the ignored field.
     (app_dir / "d.yaml").write_text(_deployment("a", replicas=2).replace("image: nginx", "image: nginx:2"))
-    record = e.sync(app).record
+    record = e.sync(app, NO_WAIT).record
     assert record.result is SyncResult.SUCCEEDED
     live = c.api.get(rt, "default", "web")
     assert live["spec"]["replicas"] == 5
