@@ -317,7 +317,13 @@ def test_on_delete_keeps_old_pods_until_they_are_deleted(nodes3: LocalCluster, n
         )
 
     wait_for(replaced, what="the deleted pod replaced at the new revision")
+    # The DaemonSet's status follows the new pod's readiness on a later sync: wait for both.
     status = wait_for(
-        lambda: (s := ds(cluster, ns, "od")["status"]).get("updatedNumberScheduled") == 1 and s, what="status"
+        lambda: (
+            (s := ds(cluster, ns, "od")["status"]).get("updatedNumberScheduled") == 1
+            and s.get("numberAvailable") == 3
+            and s
+        ),
+        what="status: one updated pod, three available",
     )
-    assert status["numberAvailable"] == 3
+    assert status["numberAvailable"] == 3 and status["updatedNumberScheduled"] == 1
