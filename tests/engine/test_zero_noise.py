@@ -8,7 +8,6 @@ cluster-scoped CRD), one Git repository holding every set, one app per set."""
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,7 +27,6 @@ SETS = {
     "good/kustomize": "overlays/prod",
     "good/helm": "web",
 }
-HELM = importlib.util.find_spec("helm_python") is not None
 
 
 @pytest.fixture(scope="module")
@@ -67,8 +65,6 @@ def test_every_good_set_is_checked() -> None:
 def test_diff_right_after_a_sync_reports_no_changes(
     live_env: EngineEnv, all_sets: GitRepo, case: str
 ) -> None:
-    if case == "good/helm" and not HELM:
-        pytest.skip("the helm extra is not installed")
     env = live_env
     app = unique(case.rsplit("/", 1)[-1])
     ns = env.create_namespace(unique("noise"))  # for the sets' objects without a namespace
