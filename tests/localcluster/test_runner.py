@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -16,16 +15,7 @@ import pytest
 from gitops.localcluster import LocalCluster
 from gitops.localcluster.api import WriteOptions
 from tests.conftest import Kubectl
-
-
-def _wait_for(predicate, timeout: float = 20.0, what: str = "condition"):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
+from tests.waiting import wait_for
 
 
 def test_state_file_keeps_objects_across_restarts(tmp_path: Path) -> None:
@@ -96,7 +86,7 @@ def test_killed_server_leaves_a_valid_state_file(tmp_path: Path) -> None:
         stderr=subprocess.PIPE,
     )
     try:
-        _wait_for(kubeconfig.exists, what="kubeconfig")
+        wait_for(kubeconfig.exists, what="kubeconfig")
         import yaml
 
         url = yaml.safe_load(kubeconfig.read_text())["clusters"][0]["cluster"]["server"]
@@ -107,7 +97,7 @@ def test_killed_server_leaves_a_valid_state_file(tmp_path: Path) -> None:
                     json={"metadata": {"name": f"c{i}"}, "data": {"i": str(i)}},
                 )
                 assert r.status_code == 201
-            _wait_for(lambda: state.exists() and b'"c29"' in state.read_bytes(), what="state flushed")
+            wait_for(lambda: state.exists() and b'"c29"' in state.read_bytes(), what="state flushed")
             for i in range(30, 200):  # keep writing while we kill it
                 http.post("/api/v1/namespaces/default/configmaps", json={"metadata": {"name": f"c{i}"}})
         os.kill(proc.pid, signal.SIGKILL)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -23,23 +22,12 @@ from gitops.localcluster.api import WriteOptions
 from gitops.localcluster.controllers import Options
 from gitops.localcluster.resources import ResourceType
 from gitops.localcluster.store import Event
+from tests.waiting import wait_for as wait_for  # re-exported for the tests using simkit
 
 Obj = dict[str, Any]
 
 TEST = WriteOptions(manager="test")
 NGINX = "nginx:1.27"
-
-
-def wait_for(predicate: Callable[[], Any], timeout: float = 20.0, what: str = "condition") -> Any:
-    """Poll until ``predicate`` returns something truthy (wall-clock deadline)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.01)
 
 
 @contextlib.contextmanager

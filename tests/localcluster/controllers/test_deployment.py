@@ -40,23 +40,12 @@ from gitops.localcluster.controllers.deployment import DeploymentController
 from gitops.localcluster.controllers.manager import ControllerManager
 from gitops.localcluster.store import Event
 from tests.conftest import KUBECTL, LIVE_CLOCK_SCALE, Kubectl
+from tests.waiting import wait_for
 
 Obj = dict[str, Any]
 
 TEST = WriteOptions(manager="test")
 FAKE_RS = WriteOptions(manager="fake-replicaset-controller")
-
-
-def wait_for(predicate: Callable[[], Any], timeout: float = 20.0, what: str = "condition") -> Any:
-    """Poll in-process state until ``predicate`` returns something truthy (wall deadline)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.01)
 
 
 def deployment_body(

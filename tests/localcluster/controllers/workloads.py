@@ -9,7 +9,6 @@ an ordering ("pod 1 was created only after pod 0 was Ready") on every intermedia
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ from typing import Any
 from gitops.localcluster import LocalCluster
 from gitops.localcluster.api import WriteOptions
 from gitops.localcluster.store import Event
+from tests import waiting
 
 Obj = dict[str, Any]
 
@@ -25,15 +25,8 @@ TEST = WriteOptions(manager="test")
 
 
 def wait_for(predicate: Callable[[], Any], timeout: float = 30.0, what: str = "condition") -> Any:
-    """Poll until ``predicate`` returns something truthy (wall-clock deadline)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.01)
+    """:func:`tests.waiting.wait_for` with the workload tests' longer default timeout."""
+    return waiting.wait_for(predicate, timeout, what)
 
 
 def rt(cluster: LocalCluster, group: str, version: str, plural: str) -> Any:
