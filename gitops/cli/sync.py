@@ -27,7 +27,7 @@ from gitops.config import App, parse_config
 from gitops.engine import Engine, SyncOptions
 from gitops.git import GitOptions, Source
 from gitops.history import History
-from gitops.model import Action, SyncRecord, SyncResult
+from gitops.model import Action, Change, SyncRecord, SyncResult
 
 DEFAULT_CONFIG = "gitops.yaml"
 EXIT_CODES = (
@@ -48,8 +48,21 @@ def _default_local_state() -> Path:
     return platformdirs.user_state_path("gitops") / "local-cluster.json"
 
 
+_Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
+
+
+def _file_option(*names: str, help: str) -> _Decorator:
+    return click.option(*names, type=click.Path(dir_okay=False, path_type=Path), help=help)
+
+
+_HISTORY_DB_OPTION = _file_option("--history-db", help="History database [default: the user state dir].")
+_OUTPUT_OPTION = click.option(
+    "--output", "-o", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+
+
 def _app_options(f: Callable[..., Any]) -> Callable[..., Any]:
-    options = [
+    options: list[_Decorator] = [
         click.argument("source", required=False),
         click.option(
             "--path",
@@ -70,33 +83,18 @@ def _app_options(f: Callable[..., Any]) -> Callable[..., Any]:
             show_default=True,
             help="Namespace for namespaced objects without one.",
         ),
-        click.option(
+        _file_option(
             "--config",
             "config_file",
-            type=click.Path(dir_okay=False, path_type=Path),
             help="Apps config file [default: ./gitops.yaml when present and no SOURCE is given].",
         ),
-        click.option(
-            "--kubeconfig",
-            type=click.Path(dir_okay=False, path_type=Path),
-            help="Kubeconfig (default: $KUBECONFIG or ~/.kube/config).",
-        ),
+        _file_option("--kubeconfig", help="Kubeconfig (default: $KUBECONFIG or ~/.kube/config)."),
         click.option("--context", help="Kubeconfig context."),
         click.option("--in-cluster", is_flag=True, help="Use the pod's service account."),
         click.option("--local", is_flag=True, help="Use the embedded local cluster (no Kubernetes needed)."),
-        click.option(
-            "--local-state",
-            type=click.Path(dir_okay=False, path_type=Path),
-            help="State file of the local cluster [default: the user state dir].",
-        ),
-        click.option(
-            "--history-db",
-            type=click.Path(dir_okay=False, path_type=Path),
-            help="History database [default: the user state dir].",
-        ),
-        click.option(
-            "--output", "-o", type=click.Choice(["text", "json"]), default="text", show_default=True
-        ),
+        _file_option("--local-state", help="State file of the local cluster [default: the user state dir]."),
+        _HISTORY_DB_OPTION,
+        _OUTPUT_OPTION,
         click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors."),
     ]
     for option in reversed(options):
@@ -265,6 +263,12 @@ def _changes_table() -> Table:
     return table
 
 
+def _add_change(table: Table, c: Change, details: str) -> None:
+    """One row of a changes table: the details are data, escaped (see ``_print_record``)."""
+    style = "bold red" if c.error else _ACTION_STYLE[c.action]
+    table.add_row(c.phase, f"[{style}]{c.action.value}[/]", str(c.key), escape(details))
+
+
 def _print_record(console: Console, record: SyncRecord, *, verbose: bool, dry_run: bool = False) -> None:
     # Messages, summaries and errors are data (``containers[name=web]``, a server's words):
     # escaped, so rich never takes a bracketed part of them for markup and drops it.
@@ -275,9 +279,7 @@ def _print_record(console: Console, record: SyncRecord, *, verbose: bool, dry_ru
             details = (
                 c.message if c.error else "; ".join(c.summary[:3]) + (" ..." if len(c.summary) > 3 else "")
             )
-            details = details or c.message
-            style = "bold red" if c.error else _ACTION_STYLE[c.action]
-            table.add_row(c.phase, f"[{style}]{c.action.value}[/]", str(c.key), escape(details))
+            _add_change(table, c, details or c.message)
         console.print(table)
     counts = {a: sum(1 for c in record.changes if c.action is a) for a in Action}
     rev = record.revision[:12] if record.revision else "?"
@@ -364,14 +366,10 @@ def diff_cmd(**params: Any) -> None:
             for app in target.apps:
                 rendered = target.engine.render(app)
                 plan = target.engine.plan(app, rendered, SyncOptions(prune=True))
-                entries = []
-                for phase in plan.phases:
-                    for d in phase.diffs:
-                        if d.changed:
-                            changed = True
-                            entries.append((d.key, d.action, d.summary, d.unified()))
+                # The unified text is made only when printed: JSON output has no use for it.
+                entries = [d for phase in plan.phases for d in phase.diffs if d.changed]
                 prunes = [c for c in plan.prune if c.action is Action.PRUNE]
-                changed = changed or bool(prunes)
+                changed = changed or bool(entries) or bool(prunes)
                 if output == "json":
                     click.echo(
                         json.dumps(
@@ -379,16 +377,20 @@ def diff_cmd(**params: Any) -> None:
                                 "app": app.name,
                                 "revision": rendered.revision,
                                 "changes": [
-                                    {"object": str(k), "action": a.value, "summary": list(s)}
-                                    for k, a, s, _ in entries
+                                    {
+                                        "object": str(d.key),
+                                        "action": d.action.value,
+                                        "summary": list(d.summary),
+                                    }
+                                    for d in entries
                                 ]
                                 + [{"object": str(c.key), "action": "prune", "summary": []} for c in prunes],
                             }
                         )
                     )
                     continue
-                for _key, _action, _summary, text in entries:
-                    console.print(Syntax(text, "diff", theme="ansi_dark", background_color="default"))
+                for d in entries:
+                    console.print(Syntax(d.unified(), "diff", theme="ansi_dark", background_color="default"))
                 for c in prunes:
                     console.print(f"[red]- {c.key} (left Git: deleted by a sync with --prune)[/]")
                 n = len(entries) + len(prunes)
@@ -423,12 +425,7 @@ def plan_cmd(**params: Any) -> None:
                     continue
                 table = _changes_table()
                 for c in plan.changes:
-                    table.add_row(
-                        c.phase,
-                        f"[{_ACTION_STYLE[c.action]}]{c.action.value}[/]",
-                        str(c.key),
-                        escape("; ".join(c.summary[:3]) or c.message),
-                    )
+                    _add_change(table, c, "; ".join(c.summary[:3]) or c.message)
                 console.print(table)
                 console.print(f"{app.name} @ {rendered.revision[:12]}: {plan.writes} write(s) planned")
     except errors.GitopsError as exc:
@@ -438,12 +435,8 @@ def plan_cmd(**params: Any) -> None:
 @click.command("history", epilog=EXIT_CODES)
 @click.argument("args", nargs=-1, metavar="[APP | show ID]")
 @click.option("--limit", default=20, show_default=True, help="How many entries to list.")
-@click.option(
-    "--history-db",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="History database [default: the user state dir].",
-)
-@click.option("--output", "-o", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@_HISTORY_DB_OPTION
+@_OUTPUT_OPTION
 def history_cmd(args: tuple[str, ...], limit: int, history_db: Path | None, output: str) -> None:
     """List recorded syncs, newest first (every app, or APP); `history show ID` shows one in full.
 

@@ -110,6 +110,7 @@ class Cluster:
         self.api_client.user_agent = USER_AGENT
         self._discovery: dict[tuple[str, str], ApiResource] | None = None
         self._discovery_lock = threading.Lock()
+        self._discoveries = 0  # discoveries fetched so far (see resource_for)
         self.requests = 0  # requests sent, retries included (for metrics and tests)
 
     @classmethod
@@ -221,23 +222,27 @@ class Cluster:
         Kubernetes 1.30+), else the legacy documents (one request per group)."""
         with self._discovery_lock:
             if self._discovery is None or refresh:
-                aggregated = self._aggregated_discovery()
-                if aggregated is not None:
-                    self._discovery = aggregated
-                    return aggregated
-                found: dict[tuple[str, str], ApiResource] = {}
-                core = self.request("GET", "/api/v1").body
-                self._add_resources(found, "", "v1", core)
-                groups = self.request("GET", "/apis").body
-                for group in groups.get("groups", []):
-                    preferred = (
-                        group.get("preferredVersion", {}).get("version") or group["versions"][0]["version"]
-                    )
-                    doc = self.request("GET", f"/apis/{group['name']}/{preferred}", ok=(200, 404, 503)).body
-                    if isinstance(doc, dict) and doc.get("resources"):
-                        self._add_resources(found, group["name"], preferred, doc)
-                self._discovery = found
+                self._discover()
+            assert self._discovery is not None
             return self._discovery
+
+    def _discover(self) -> None:
+        """Fetch discovery afresh (the caller holds ``_discovery_lock``)."""
+        found = self._aggregated_discovery()
+        if found is None:
+            found = {}
+            core = self.request("GET", "/api/v1").body
+            self._add_resources(found, "", "v1", core)
+            groups = self.request("GET", "/apis").body
+            for group in groups.get("groups", []):
+                preferred = (
+                    group.get("preferredVersion", {}).get("version") or group["versions"][0]["version"]
+                )
+                doc = self.request("GET", f"/apis/{group['name']}/{preferred}", ok=(200, 404, 503)).body
+                if isinstance(doc, dict) and doc.get("resources"):
+                    self._add_resources(found, group["name"], preferred, doc)
+        self._discovery = found
+        self._discoveries += 1
 
     def _aggregated_discovery(self) -> dict[tuple[str, str], ApiResource] | None:
         """``/api`` and ``/apis`` as APIGroupDiscoveryList (K8S-API.md §1.3), or None when the
@@ -277,10 +282,18 @@ class Cluster:
             )
 
     def resource_for(self, group: str, kind: str) -> ApiResource | None:
-        """The resource serving a kind; re-discovers once when it is unknown (new CRDs)."""
+        """The resource serving a kind; re-discovers once when it is unknown (new CRDs). Threads
+        missing kinds at once share one re-discovery: a miss re-discovers only when nobody did
+        since this call looked."""
+        with self._discovery_lock:
+            seen = self._discoveries
         found = self.resources().get((group, kind))
         if found is None:
-            found = self.resources(refresh=True).get((group, kind))
+            with self._discovery_lock:
+                if self._discoveries == seen:
+                    self._discover()
+                assert self._discovery is not None
+                found = self._discovery.get((group, kind))
         return found
 
     def scope(self, group: str, version: str, kind: str) -> str | None:
@@ -308,19 +321,23 @@ class Cluster:
         res = self.resource_for(group, kind)
         if res is None:
             return []
-        items: list[dict[str, Any]] = []
         query = {"limit": "500"}
         if label_selector:
             query["labelSelector"] = label_selector
+        return [item for body in self._pages(res, namespace, query) for item in body.get("items", [])]
+
+    def _pages(self, res: ApiResource, namespace: str, query: dict[str, str]) -> Iterator[dict[str, Any]]:
+        """The pages of one LIST (``continue`` tokens followed), their items given the
+        ``apiVersion`` and ``kind`` a LIST leaves out."""
         while True:
             body = self.request("GET", res.path(namespace), query=query).body
             for item in body.get("items", []):
                 item.setdefault("apiVersion", res.api_version)
-                item.setdefault("kind", kind)
-                items.append(item)
+                item.setdefault("kind", res.kind)
+            yield body
             token = (body.get("metadata") or {}).get("continue")
             if not token:
-                return items
+                return
             query = {**query, "continue": token}
 
     def get(self, key: ResourceKey) -> dict[str, Any] | None:
@@ -446,19 +463,11 @@ class Watch:
         return query
 
     def _list(self) -> Iterator[tuple[str, dict[str, Any]]]:
-        query = {**self._selectors(), "limit": "500"}
-        while True:
-            body = self.cluster.request("GET", self.res.path(self.namespace), query=query).body
+        body: dict[str, Any] = {}
+        for body in self.cluster._pages(self.res, self.namespace, {**self._selectors(), "limit": "500"}):
             for item in body.get("items", []):
-                item.setdefault("apiVersion", self.res.api_version)
-                item.setdefault("kind", self.res.kind)
                 yield "ADDED", item
-            meta = body.get("metadata") or {}
-            token = meta.get("continue")
-            if not token:
-                self.resource_version = str(meta.get("resourceVersion") or "")
-                return
-            query = {**query, "continue": token}
+        self.resource_version = str((body.get("metadata") or {}).get("resourceVersion") or "")
 
     def _events(self) -> Iterator[tuple[str, dict[str, Any]]]:
         if not self.resource_version:

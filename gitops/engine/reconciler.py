@@ -172,8 +172,7 @@ class Engine:
         """Step 3: the app's objects, one LIST per kind used now or in the last recorded sync."""
         kinds = {(r.key.group, r.key.kind) for r in desired}
         if self.history is not None:
-            for record in self.history.list(app.name, limit=1):
-                kinds |= {(c.key.group, c.key.kind) for c in record.changes}
+            kinds |= self.history.last_kinds(app.name)
         selector = f"{pruning.TRACKING_LABEL}={app.name}"
         found: dict[ResourceKey, dict[str, Any]] = {}
 
@@ -187,10 +186,17 @@ class Engine:
         # Desired objects missing from the labelled LISTs may exist without our label (adoption).
         # A few are looked up one by one; many of one kind (a first sync) cost one unfiltered
         # LIST of that kind instead of a GET each.
+        # (An unknown kind is asked about once, not once per object: each miss re-discovers.)
         missing: dict[tuple[str, str], list[ResourceKey]] = {}
+        served: dict[tuple[str, str], bool] = {}
         for r in desired:
-            if r.key not in found and self.cluster.resource_for(r.key.group, r.key.kind) is not None:
-                missing.setdefault((r.key.group, r.key.kind), []).append(r.key)
+            gk = (r.key.group, r.key.kind)
+            if r.key in found:
+                continue
+            if gk not in served:
+                served[gk] = self.cluster.resource_for(*gk) is not None
+            if served[gk]:
+                missing.setdefault(gk, []).append(r.key)
 
         def adopt(gk: tuple[str, str]) -> list[tuple[ResourceKey, dict[str, Any]]]:
             keys = missing[gk]
@@ -544,8 +550,7 @@ def _then(change: Change, callback: Callable[[], None]) -> Change:
 def _immutable(exc: errors.ApplyError) -> bool:
     """A 422 about a field the API does not let an update change (Deployment/Job selectors,
     Service clusterIP, immutable ConfigMaps and Secrets...)."""
-    text = str(exc)
-    return exc.code == 422 and ("immutable" in text or "field is immutable" in text)
+    return exc.code == 422 and "immutable" in str(exc)
 
 
 def _respect_ignores(resource: Resource, change: Change, app: App) -> Mapping[str, Any]:

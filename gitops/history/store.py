@@ -241,6 +241,21 @@ class History:
             rows = conn.execute(sql, (*args, limit)).fetchall()
         return [SyncRecord.from_row(dict(r)) for r in rows]
 
+    def last_kinds(self, app: str) -> set[tuple[str, str]]:
+        """The (group, kind) of every change of ``app``'s newest finished entry (empty when it
+        has none): what :meth:`list` with ``limit=1`` would say, without decoding the record."""
+        with self._locked(f"reading the last sync of {app}") as conn:
+            row = conn.execute(
+                "SELECT changes FROM syncs WHERE app = ? AND result != ? ORDER BY id DESC LIMIT 1",
+                (app, RUNNING),
+            ).fetchone()
+        if row is None:
+            return set()
+        try:
+            return {(str(c["group"]), str(c["kind"])) for c in json.loads(row["changes"] or "[]")}
+        except (ValueError, TypeError, KeyError) as exc:
+            raise HistoryError(f"the last sync of {app}: the stored changes are corrupt: {exc}") from exc
+
     def get(self, id: int) -> SyncRecord | None:
         """The finished entry ``id``; None when there is none (or it is still running)."""
         with self._locked(f"reading sync {id}") as conn:
