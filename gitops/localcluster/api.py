@@ -41,10 +41,10 @@ from gitops.localcluster.clock import Clock, format_time, parse_time
 from gitops.localcluster.resources import Generation, Registry, ResourceType
 from gitops.localcluster.store import Store, TypeKey
 
-# Fields of the metadata that clients cannot set (apiserver/pkg/registry/rest/meta.go and
-# create.go FillObjectMetaSystemFields): the server fills or keeps them.
+# generateName's random suffix: apimachinery utilrand.String's alphabet (no vowels, no 0/1/3).
 _GENERATE_NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 NAMESPACE_TERMINATING_CAUSE = "NamespaceTerminating"
+_SERVICE_CIDR = ipaddress.ip_network("10.96.0.0/12")
 
 
 @dataclass
@@ -55,7 +55,6 @@ class WriteOptions:
     dry_run: bool = False
     field_validation: str = "Warn"  # Strict, Warn or Ignore
     force: bool = False
-    user_agent: str = ""
 
 
 @dataclass
@@ -77,6 +76,42 @@ def _ns_key(rt: ResourceType, namespace: str, name: str) -> tuple[str, str]:
 
 def _tk(rt: ResourceType) -> TypeKey:
     return (rt.group, rt.plural)
+
+
+def _metadata(obj: dict[str, Any]) -> dict[str, Any]:
+    """The body's ``metadata``, added when missing; 400 when it is not an object."""
+    meta = obj.setdefault("metadata", {})
+    if not isinstance(meta, dict):
+        raise errors.bad_request("metadata must be an object")
+    return meta
+
+
+def _check_name(meta: dict[str, Any], name: str) -> None:
+    if meta.get("name") and meta["name"] != name:
+        raise errors.bad_request(
+            f"the name of the object ({meta['name']}) does not match the name on the URL ({name})"
+        )
+
+
+def _check_resource_version(rt: ResourceType, name: str, meta: dict[str, Any], old: dict[str, Any]) -> None:
+    """Optimistic concurrency: 409 when the body names a resourceVersion other than the stored one."""
+    sent_rv = meta.get("resourceVersion")
+    if sent_rv and sent_rv != old["metadata"].get("resourceVersion"):
+        raise errors.conflict(rt.plural, rt.group, name, errors.STALE_RV)
+
+
+def _patch_options_invalid(field_name: str, reason: str, message: str) -> errors.StatusError:
+    """422 for PatchOptions a patch may not carry (apimachinery ValidatePatchOptions)."""
+    return errors.StatusError(
+        422,
+        "Invalid",
+        f'PatchOptions.meta.k8s.io "" is invalid: {field_name}: {message}',
+        {
+            "group": "meta.k8s.io",
+            "kind": "PatchOptions",
+            "causes": [{"reason": reason, "message": message, "field": field_name}],
+        },
+    )
 
 
 class Api:
@@ -118,9 +153,7 @@ class Api:
         ``applied`` marks a server-side apply that creates: its managedFields are already set.
         """
         obj = self._check_body(rt, body)
-        meta = obj.setdefault("metadata", {})
-        if not isinstance(meta, dict):
-            raise errors.bad_request("metadata must be an object")
+        meta = _metadata(obj)
         self._place_namespace(rt, meta, namespace)
         warnings = self._decode_effects(rt, obj, opts)
         if not meta.get("name"):
@@ -187,13 +220,8 @@ class Api:
     ) -> WriteResult:
         """PUT: optimistic concurrency on ``metadata.resourceVersion`` when the body has one."""
         obj = self._check_body(rt, body)
-        meta = obj.setdefault("metadata", {})
-        if not isinstance(meta, dict):
-            raise errors.bad_request("metadata must be an object")
-        if meta.get("name") and meta["name"] != name:
-            raise errors.bad_request(
-                f"the name of the object ({meta['name']}) does not match the name on the URL ({name})"
-            )
+        meta = _metadata(obj)
+        _check_name(meta, name)
         meta["name"] = name
         self._place_namespace(rt, meta, namespace)
         warnings = self._decode_effects(rt, obj, opts)
@@ -201,9 +229,7 @@ class Api:
             old = self.store.get(_tk(rt), _ns_key(rt, namespace, name))
             if old is None:
                 raise errors.not_found(rt.plural, rt.group, name)
-            sent_rv = meta.get("resourceVersion")
-            if sent_rv and sent_rv != old["metadata"].get("resourceVersion"):
-                raise errors.conflict(rt.plural, rt.group, name, errors.STALE_RV)
+            _check_resource_version(rt, name, meta, old)
             result = self._commit_update(rt, old, obj, opts, subresource, applied=False)
             result.warnings[:0] = warnings
             return result
@@ -224,21 +250,8 @@ class Api:
         if patch_type == "apply":
             return self._apply(rt, namespace, name, body, opts, subresource)
         if opts.force:
-            raise errors.StatusError(
-                422,
-                "Invalid",
-                'PatchOptions.meta.k8s.io "" is invalid: force: Forbidden: may not be specified for non-apply patch',
-                {
-                    "group": "meta.k8s.io",
-                    "kind": "PatchOptions",
-                    "causes": [
-                        {
-                            "reason": "FieldValueForbidden",
-                            "message": "Forbidden: may not be specified for non-apply patch",
-                            "field": "force",
-                        }
-                    ],
-                },
+            raise _patch_options_invalid(
+                "force", "FieldValueForbidden", "Forbidden: may not be specified for non-apply patch"
             )
         if patch_type == "strategic" and rt.custom:
             raise errors.unsupported_media_type(
@@ -268,12 +281,8 @@ class Api:
             if not isinstance(new, dict):
                 raise errors.bad_request("the patched object is not a JSON object")
             new = self._check_body(rt, new)
-            meta = new.setdefault("metadata", {})
-            if not isinstance(meta, dict):
-                raise errors.bad_request("metadata must be an object")
-            sent_rv = meta.get("resourceVersion")
-            if sent_rv and sent_rv != old["metadata"].get("resourceVersion"):
-                raise errors.conflict(rt.plural, rt.group, name, errors.STALE_RV)
+            meta = _metadata(new)
+            _check_resource_version(rt, name, meta, old)
             meta["name"] = name
             self._place_namespace(rt, meta, namespace)
             warnings = self._decode_effects(rt, new, opts)
@@ -286,30 +295,12 @@ class Api:
     ) -> WriteResult:
         """Server-side apply (K8S-API.md §5.3); creates the object when it is missing."""
         if not opts.manager or opts.manager == "unknown-explicit":
-            raise errors.StatusError(
-                422,
-                "Invalid",
-                'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch',
-                {
-                    "group": "meta.k8s.io",
-                    "kind": "PatchOptions",
-                    "causes": [
-                        {
-                            "reason": "FieldValueRequired",
-                            "message": "Required value: is required for apply patch",
-                            "field": "fieldManager",
-                        }
-                    ],
-                },
+            raise _patch_options_invalid(
+                "fieldManager", "FieldValueRequired", "Required value: is required for apply patch"
             )
         config = self._check_body(rt, body)
-        meta = config.setdefault("metadata", {})
-        if not isinstance(meta, dict):
-            raise errors.bad_request("metadata must be an object")
-        if meta.get("name") and meta["name"] != name:
-            raise errors.bad_request(
-                f"the name of the object ({meta['name']}) does not match the name on the URL ({name})"
-            )
+        meta = _metadata(config)
+        _check_name(meta, name)
         meta["name"] = name
         self._place_namespace(rt, meta, namespace)
         warnings = self._decode_effects(rt, config, opts)
@@ -317,9 +308,7 @@ class Api:
         with self.store.lock:
             old = self.store.get(_tk(rt), _ns_key(rt, namespace, name))
             if old is not None:
-                sent_rv = meta.get("resourceVersion")
-                if sent_rv and sent_rv != old["metadata"].get("resourceVersion"):
-                    raise errors.conflict(rt.plural, rt.group, name, errors.STALE_RV)
+                _check_resource_version(rt, name, meta, old)
             live = self._as_version(rt, old) if old is not None else None
             try:
                 merged = managedfields.apply(
@@ -700,13 +689,12 @@ class Api:
             kept_status = new.get("status")
             if rt.custom:
                 # Custom resources: a /status write changes status only.
-                new = (
-                    {**copy.deepcopy(old), "status": kept_status}
-                    if kept_status is not None
-                    else copy.deepcopy(old)
-                )
+                # (old's status is replaced, so it is not copied; the key keeps its place.)
+                new = {k: kept_status if k == "status" else copy.deepcopy(v) for k, v in old.items()}
                 if kept_status is None:
                     new.pop("status", None)
+                else:
+                    new["status"] = kept_status
                 if "managedFields" in meta:
                     new["metadata"]["managedFields"] = meta["managedFields"]
             else:
@@ -853,7 +841,7 @@ class Api:
 
     def _free_cluster_ip(self) -> str:
         used = {s.get("spec", {}).get("clusterIP") for s in self.store.items(("", "services"))}
-        net = ipaddress.ip_network("10.96.0.0/12")
+        net = _SERVICE_CIDR
         with self._alloc_lock:
             for _ in range(1000):
                 candidate = str(net.network_address + self._rand.randrange(2, net.num_addresses - 1))
@@ -969,9 +957,7 @@ class Api:
         with self.store.lock:
             current = self.get(rt, namespace, name)
             scale = mutate(self._scale_of(rt, current))
-            sent_rv = (scale.get("metadata") or {}).get("resourceVersion")
-            if sent_rv and sent_rv != current["metadata"].get("resourceVersion"):
-                raise errors.conflict(rt.plural, rt.group, name, errors.STALE_RV)
+            _check_resource_version(rt, name, scale.get("metadata") or {}, current)
             replicas = (scale.get("spec") or {}).get("replicas", 0)
             if not isinstance(replicas, int) or replicas < 0:
                 raise errors.invalid(

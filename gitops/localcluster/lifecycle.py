@@ -35,8 +35,6 @@ class LifecycleWorker:
         self.api = api
         self._wake = threading.Event()
         self._stop = threading.Event()
-        self._idle = threading.Condition()
-        self._busy = False
         self._thread = threading.Thread(target=self._run, name="gc-and-namespaces", daemon=True)
         api.on_delete = self.wake
 

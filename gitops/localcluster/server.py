@@ -13,6 +13,7 @@ client's API calls and assert that no write happened.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import threading
 import time
@@ -29,7 +30,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
-from gitops.localcluster import discovery, errors, selectors, tables
+from gitops.localcluster import discovery, errors, patch, selectors, tables
 from gitops.localcluster.api import Api, WriteOptions, WriteResult, manager_from_user_agent
 from gitops.localcluster.resources import ResourceType
 from gitops.localcluster.store import Event, TooOld
@@ -136,6 +137,14 @@ def _json(
     return Response(_dumps(obj), status_code=code, media_type=media_type, headers=headers)
 
 
+def _path_not_found() -> errors.StatusError:
+    return errors.StatusError(404, "NotFound", "the server could not find the requested resource", {})
+
+
+def _invalid_dry_run(value: Any) -> errors.StatusError:
+    return errors.StatusError(400, "BadRequest", f'Invalid dryRun value: "{value}": supported values: "All"')
+
+
 def _status(err: errors.StatusError) -> Response:
     headers = dict(err.headers)
     if err.code == 429 and err.details and err.details.get("retryAfterSeconds"):
@@ -230,8 +239,7 @@ class ClusterApp:
                 return await self._recorded_non_resource(request, parts, query, ua)
             return await self._resource(request, route, query, ua)
         except errors.StatusError as err:
-            response = _status(err)
-            return response
+            return _status(err)
         except Exception as exc:  # never crash, never hang: answer a Status
             return _status(errors.internal(f"{type(exc).__name__}: {exc}"))
 
@@ -253,9 +261,7 @@ class ClusterApp:
         if value is None or value == "":
             return False
         if value != "All":
-            raise errors.StatusError(
-                400, "BadRequest", f'Invalid dryRun value: "{value}": supported values: "All"'
-            )
+            raise _invalid_dry_run(value)
         return True
 
     # -------------------------------------------------------------------- non-resource
@@ -310,7 +316,7 @@ class ClusterApp:
             if raw is not None:
                 return Response(raw, media_type=JSON)
         # /openapi/v2 is not served: kubectl asks for it only when v3 is missing (K8S-API.md §1.5).
-        raise errors.StatusError(404, "NotFound", "the server could not find the requested resource", {})
+        raise _path_not_found()
 
     def _cached(self, key: tuple[str, int], build: Any, media_type: str) -> Response:
         hit = self._discovery_cache.get(key)
@@ -324,15 +330,15 @@ class ClusterApp:
     def _resolve(self, route: Route) -> ResourceType:
         rt = self.api.registry.by_plural(route.group, route.version, route.plural)
         if rt is None:
-            raise errors.StatusError(404, "NotFound", "the server could not find the requested resource", {})
+            raise _path_not_found()
         if route.namespace and not rt.namespaced:
-            raise errors.StatusError(404, "NotFound", "the server could not find the requested resource", {})
+            raise _path_not_found()
         if (
             route.subresource not in ("", "status", "scale")
             or (route.subresource == "status" and not rt.status_subresource)
             or (route.subresource == "scale" and not rt.scale_subresource)
         ):
-            raise errors.StatusError(404, "NotFound", "the server could not find the requested resource", {})
+            raise _path_not_found()
         return rt
 
     async def _recorded_non_resource(
@@ -426,7 +432,6 @@ class ClusterApp:
             dry_run=dry_run,
             field_validation=fv,
             force=force,
-            user_agent=ua,
         )
 
     async def _dispatch(
@@ -477,12 +482,11 @@ class ClusterApp:
             if "force" in query and patch_type != "apply":
                 opts.force = True
             if route.subresource == "scale":
-                from gitops.localcluster import patch as patch_mod
 
                 def mutate(cur: dict[str, Any]) -> dict[str, Any]:
                     if patch_type == "json":
-                        return patch_mod.apply_json_patch(cur, body)
-                    return patch_mod.apply_merge_patch(cur, body)
+                        return patch.apply_json_patch(cur, body)
+                    return patch.apply_merge_patch(cur, body)
 
                 return self._written(api.write_scale(rt, ns, route.name, mutate, opts))
             return self._written(api.patch(rt, ns, route.name, patch_type, body, opts, route.subresource))
@@ -518,9 +522,7 @@ class ClusterApp:
         if not value:
             return False
         if value != ["All"]:
-            raise errors.StatusError(
-                400, "BadRequest", f'Invalid dryRun value: "{value}": supported values: "All"'
-            )
+            raise _invalid_dry_run(value)
         return True
 
     async def _delete_options(self, request: Request, query: dict[str, str]) -> dict[str, Any]:
@@ -593,7 +595,7 @@ class ClusterApp:
             rv = store.resource_version
             if token:
                 try:
-                    decoded = orjson.loads(__import__("base64").urlsafe_b64decode(token.encode()))
+                    decoded = orjson.loads(base64.urlsafe_b64decode(token.encode()))
                     token_rv, start_after = int(decoded["rv"]), (decoded["ns"], decoded["name"])
                 except Exception as exc:
                     raise errors.bad_request(f"continue key is not valid: {exc}") from exc
@@ -618,24 +620,30 @@ class ClusterApp:
         meta: dict[str, Any] = {"resourceVersion": str(rv)}
         if limit and len(items) > limit:
             last = items[limit - 1]["metadata"]
-            meta["continue"] = (
-                __import__("base64")
-                .urlsafe_b64encode(
-                    orjson.dumps({"rv": rv, "ns": last.get("namespace", ""), "name": last["name"]})
-                )
-                .decode()
-            )
+            meta["continue"] = base64.urlsafe_b64encode(
+                orjson.dumps({"rv": rv, "ns": last.get("namespace", ""), "name": last["name"]})
+            ).decode()
             meta["remainingItemCount"] = len(items) - limit
             items = items[:limit]
         if _wants_table(request.headers.get("accept", "")):
             return _json(
                 self._table(rt, items, query, str(rv), meta.get("continue"), meta.get("remainingItemCount"))
             )
+        return _json(
+            {
+                "kind": rt.list_kind,
+                "apiVersion": rt.api_version,
+                "metadata": meta,
+                "items": self._list_items(rt, items),
+            }
+        )
+
+    def _list_items(self, rt: ResourceType, objs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """A list's items: custom resources at the requested version, built-ins without their
+        kind and apiVersion (the list carries them)."""
         if rt.custom:
-            items = [self.api._as_version(rt, o) for o in items]
-        else:
-            items = [{k: v for k, v in o.items() if k not in ("kind", "apiVersion")} for o in items]
-        return _json({"kind": rt.list_kind, "apiVersion": rt.api_version, "metadata": meta, "items": items})
+            return [self.api._as_version(rt, o) for o in objs]
+        return [{k: v for k, v in o.items() if k not in ("kind", "apiVersion")} for o in objs]
 
     def _table(
         self,
@@ -672,10 +680,9 @@ class ClusterApp:
         crd = self.api.store.get(
             ("apiextensions.k8s.io", "customresourcedefinitions"), ("", f"{rt.plural}.{rt.group}")
         )
-        for v in (crd or {}).get("spec", {}).get("versions", []):
-            if v.get("name") == rt.version:
-                return dict(v)
-        return None
+        versions: list[dict[str, Any]] = (crd or {}).get("spec", {}).get("versions", [])
+        # Read only (the stored CRD is shared): the callers take fields of it.
+        return next((v for v in versions if v.get("name") == rt.version), None)
 
     def _watch(self, request: Request, rt: ResourceType, ns: str, query: dict[str, str]) -> Response:
         ls, fs = self._selectors(rt, query)
@@ -787,12 +794,8 @@ class ClusterApp:
             with contextlib.suppress(errors.StatusError):
                 meta = obj["metadata"]
                 self.api.delete(rt, meta.get("namespace", ""), meta["name"], options, dry_run)
-                deleted.append(self.api._as_version(rt, obj))
-        items = (
-            deleted
-            if rt.custom
-            else [{k: v for k, v in o.items() if k not in ("kind", "apiVersion")} for o in deleted]
-        )
+                deleted.append(obj)
+        items = self._list_items(rt, deleted)
         return _json(
             {
                 "kind": rt.list_kind,

@@ -179,8 +179,7 @@ class CronJobController(Controller):
 
     def keys_for(self, event: Event) -> Iterable[Key]:
         if event.plural == "cronjobs":
-            m = podstate.meta(event.obj)
-            return [(str(m.get("namespace", "")), str(m.get("name", "")))]
+            return [podstate.object_key(event.obj)]
         key = podstate.controller_key(event.obj, API_VERSION, KIND)
         return [key] if key is not None else []
 

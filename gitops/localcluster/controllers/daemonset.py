@@ -264,8 +264,7 @@ class DaemonSetController(Controller):
 
     def keys_for(self, event: Event) -> Iterable[Key]:
         if event.plural == "daemonsets":
-            m = podstate.meta(event.obj)
-            key = (str(m.get("namespace", "")), str(m.get("name", "")))
+            key = podstate.object_key(event.obj)
             if event.type == "DELETED":
                 self._known.discard(key)
             else:

@@ -373,28 +373,26 @@ def by_creation(rss: Iterable[Obj]) -> list[Obj]:
     return sorted(rss, key=functools.cmp_to_key(_by_creation))
 
 
-def by_size_newer(rss: Iterable[Obj]) -> list[Obj]:
-    """``ReplicaSetsBySizeNewer``: larger first, newer first among equals."""
+def _by_size(rss: Iterable[Obj], newer: bool) -> list[Obj]:
+    """Larger first; among equals newer first (``newer``) or older first."""
 
     def cmp(a: Obj, b: Obj) -> int:
         ra, rb = spec_replicas(a), spec_replicas(b)
         if ra == rb:
-            return _by_creation(b, a)
+            return _by_creation(b, a) if newer else _by_creation(a, b)
         return -1 if ra > rb else 1
 
     return sorted(rss, key=functools.cmp_to_key(cmp))
+
+
+def by_size_newer(rss: Iterable[Obj]) -> list[Obj]:
+    """``ReplicaSetsBySizeNewer``: larger first, newer first among equals."""
+    return _by_size(rss, newer=True)
 
 
 def by_size_older(rss: Iterable[Obj]) -> list[Obj]:
     """``ReplicaSetsBySizeOlder``: larger first, older first among equals."""
-
-    def cmp(a: Obj, b: Obj) -> int:
-        ra, rb = spec_replicas(a), spec_replicas(b)
-        if ra == rb:
-            return _by_creation(a, b)
-        return -1 if ra > rb else 1
-
-    return sorted(rss, key=functools.cmp_to_key(cmp))
+    return _by_size(rss, newer=False)
 
 
 def by_revision(rss: Iterable[Obj]) -> list[Obj]:

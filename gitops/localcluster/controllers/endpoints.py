@@ -45,17 +45,6 @@ from gitops.localcluster.store import Event
 Obj = dict[str, Any]
 
 
-def _key(key: Key) -> tuple[str, str]:
-    """A work-queue key: (namespace, name)."""
-    assert isinstance(key, tuple) and len(key) == 2
-    return str(key[0]), str(key[1])
-
-
-def _annotations(obj: Obj) -> dict[str, str]:
-    value = (obj.get("metadata") or {}).get("annotations")
-    return value if isinstance(value, dict) else {}
-
-
 SvcKey = tuple[str, str]
 
 SERVICE_NAME_LABEL = "kubernetes.io/service-name"
@@ -329,7 +318,7 @@ class ServiceEndpoints(Controller):
     # -- one Service ------------------------------------------------------------------------
 
     def reconcile(self, key: Key) -> float | None:
-        ns, name = _key(key)
+        ns, name = podstate.split_key(key)
         svc = self.ctx.get("", "services", ns, name)
         if svc is None:
             self._delete_endpoints(ns, name)
@@ -362,7 +351,7 @@ class ServiceEndpoints(Controller):
         current = self.ctx.get("", "endpoints", ns, name)
         rt = self.ctx.rt("", "endpoints")
         if current is not None:
-            cur_annotations = _annotations(current)
+            cur_annotations = podstate.annotations_of(current)
             if (
                 (current.get("subsets") or []) == subsets
                 and podstate.labels(current) == labels
@@ -372,7 +361,7 @@ class ServiceEndpoints(Controller):
             new = copy.deepcopy(current)
         else:
             new = {"apiVersion": "v1", "kind": "Endpoints", "metadata": {"name": name, "namespace": ns}}
-        annotations = {k: v for k, v in _annotations(new).items() if k != OVER_CAPACITY}
+        annotations = {k: v for k, v in podstate.annotations_of(new).items() if k != OVER_CAPACITY}
         annotations[TRIGGER_TIME] = _trigger_time(svc, pods)
         if truncated:
             annotations[OVER_CAPACITY] = "truncated"
@@ -490,7 +479,7 @@ class ServiceEndpoints(Controller):
             if same:
                 continue
             body["metadata"]["labels"] = labels
-            annotations = dict(_annotations(body))
+            annotations = dict(podstate.annotations_of(body))
             annotations[TRIGGER_TIME] = trigger
             body["metadata"]["annotations"] = annotations
             body["metadata"]["ownerReferences"] = [owner]

@@ -518,8 +518,7 @@ class HorizontalPodAutoscalerController(Controller):
         self._failed_statuses: list[Obj] = []  # the metric statuses of the last failed sync
 
     def keys_for(self, event: Event) -> Iterable[Key]:
-        m = podstate.meta(event.obj)
-        return [(str(m.get("namespace", "")), str(m.get("name", "")))]
+        return [podstate.object_key(event.obj)]
 
     def reconcile(self, key: Key) -> float | None:
         namespace, name = podstate.split_key(key)

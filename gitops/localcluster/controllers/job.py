@@ -509,23 +509,18 @@ class JobController(Controller):
 
     def _delete_active(self, pods: list[Obj]) -> tuple[int, int]:
         """``deleteActivePods``: delete keeping the finalizers; (ready deleted, deleted)."""
-        ready = deleted = 0
-        for pod in pods:
-            m = podstate.meta(pod)
-            try:
-                self.ctx.api.delete(self.pods, m["namespace"], m["name"], {})
-            except errors.StatusError as err:
-                if err.code != 404:
-                    raise
-            deleted += 1
-            ready += podstate.is_ready(pod)
-        return ready, deleted
+        return self._delete_pods(pods, remove_finalizer=False)
 
     def _delete_job_pods(self, pods: list[Obj]) -> tuple[int, int]:
         """``deleteJobPods``: remove the finalizer, then delete; (ready deleted, deleted)."""
+        return self._delete_pods(pods, remove_finalizer=True)
+
+    def _delete_pods(self, pods: list[Obj], remove_finalizer: bool) -> tuple[int, int]:
+        """Delete ``pods`` (a 404 counts as deleted); (ready deleted, deleted)."""
         ready = deleted = 0
         for pod in pods:
-            self._remove_finalizer(pod)
+            if remove_finalizer:
+                self._remove_finalizer(pod)
             m = podstate.meta(pod)
             try:
                 self.ctx.api.delete(self.pods, m["namespace"], m["name"], {})
@@ -679,8 +674,7 @@ class TTLAfterFinishedController(Controller):
             or not is_finished(event.obj)
         ):
             return []
-        m = podstate.meta(event.obj)
-        return [(str(m.get("namespace", "")), str(m.get("name", "")))]
+        return [podstate.object_key(event.obj)]
 
     def reconcile(self, key: Key) -> float | None:
         namespace, name = podstate.split_key(key)

@@ -97,17 +97,12 @@ from typing import Any
 from gitops.localcluster import errors, quantity
 from gitops.localcluster.clock import format_time, parse_time
 from gitops.localcluster.controllers import nodes as nodes_mod
+from gitops.localcluster.controllers import podstate
 from gitops.localcluster.controllers.manager import Context, Controller, Key, Options
 from gitops.localcluster.controllers.wakeups import Wakeups
 from gitops.localcluster.store import Event
 
 Obj = dict[str, Any]
-
-
-def _key(key: Key) -> tuple[str, str]:
-    """A work-queue key: (namespace, name)."""
-    assert isinstance(key, tuple) and len(key) == 2
-    return str(key[0]), str(key[1])
 
 
 PodKey = tuple[str, str]
@@ -503,7 +498,7 @@ class Scheduler(Controller):
     # -- scheduling ----------------------------------------------------------------------
 
     def reconcile(self, key: Key) -> float | None:
-        ns, name = _key(key)
+        ns, name = podstate.split_key(key)
         pod = self.ctx.get("", "pods", ns, name)
         if pod is None or not _needs_scheduling(pod):
             self._waiting.discard((ns, name))
@@ -745,7 +740,7 @@ class Kubelets(Controller):
     # -- one pod ---------------------------------------------------------------------------
 
     def reconcile(self, key: Key) -> float | None:
-        ns, name = _key(key)
+        ns, name = podstate.split_key(key)
         pkey = (ns, name)
         now = self.ctx.now()
         self._wakeups.seen(pkey, now)

@@ -26,6 +26,12 @@ def split_key(key: Hashable) -> tuple[str, str]:
     return str(key[0]), str(key[1])
 
 
+def object_key(obj: Obj) -> tuple[str, str]:
+    """An object's (namespace, name) work-queue key."""
+    m = meta(obj)
+    return str(m.get("namespace", "")), str(m.get("name", ""))
+
+
 def meta(obj: Obj) -> Obj:
     value = obj.get("metadata")
     return value if isinstance(value, dict) else {}

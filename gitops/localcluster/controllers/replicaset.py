@@ -50,17 +50,6 @@ from gitops.localcluster.store import Event
 Obj = dict[str, Any]
 
 
-def _key(key: Key) -> tuple[str, str]:
-    """A work-queue key: (namespace, name)."""
-    assert isinstance(key, tuple) and len(key) == 2
-    return str(key[0]), str(key[1])
-
-
-def _annotations(obj: Obj) -> dict[str, str]:
-    value = (obj.get("metadata") or {}).get("annotations")
-    return value if isinstance(value, dict) else {}
-
-
 API_VERSION = "apps/v1"
 KIND = "ReplicaSet"
 BURST_REPLICAS = 500  # replicaset.BurstReplicas
@@ -114,7 +103,7 @@ def _log_rank_diff(t1: float, t2: float, now: float) -> int:
 
 def _deletion_cost(pod: Obj) -> int:
     try:
-        return int(_annotations(pod).get(DELETION_COST, 0))
+        return int(podstate.annotations_of(pod).get(DELETION_COST, 0))
     except (TypeError, ValueError):
         return 0
 
@@ -147,6 +136,16 @@ def deletion_order(pods: list[Obj], related: list[Obj], now: float) -> list[Obj]
             on_node[node] = on_node.get(node, 0) + 1
     rank = {id(p): on_node.get(str((p.get("spec") or {}).get("nodeName") or ""), 0) for p in pods}
 
+    def newer(a: Obj, b: Obj, ta: float | None, tb: float | None) -> bool:
+        """The time tie-break for ``ta != tb``: an unset time first, then the later time on
+        the log scale, then by uid."""
+        if ta is None or tb is None:
+            return ta is None
+        diff = _log_rank_diff(ta, tb, now)
+        if diff == 0:
+            return str(podstate.meta(a).get("uid", "")) < str(podstate.meta(b).get("uid", ""))
+        return diff < 0
+
     def less(a: Obj, b: Obj) -> bool:
         na, nb = (a.get("spec") or {}).get("nodeName") or "", (b.get("spec") or {}).get("nodeName") or ""
         if na != nb and (not na or not nb):
@@ -165,12 +164,7 @@ def deletion_order(pods: list[Obj], related: list[Obj], now: float) -> list[Obj]
         if ra and rb:
             ta, tb = podstate.ready_since(a), podstate.ready_since(b)
             if ta != tb:
-                if ta is None or tb is None:
-                    return ta is None
-                diff = _log_rank_diff(ta, tb, now)
-                if diff == 0:
-                    return str(podstate.meta(a).get("uid", "")) < str(podstate.meta(b).get("uid", ""))
-                return diff < 0
+                return newer(a, b, ta, tb)
         xa, xb = _max_restarts(a), _max_restarts(b)
         if xa[0] != xb[0]:
             return xa[0] > xb[0]
@@ -179,12 +173,7 @@ def deletion_order(pods: list[Obj], related: list[Obj], now: float) -> list[Obj]
         ta2 = _time(podstate.meta(a).get("creationTimestamp"))
         tb2 = _time(podstate.meta(b).get("creationTimestamp"))
         if ta2 != tb2:
-            if ta2 is None or tb2 is None:
-                return ta2 is None
-            diff = _log_rank_diff(ta2, tb2, now)
-            if diff == 0:
-                return str(podstate.meta(a).get("uid", "")) < str(podstate.meta(b).get("uid", ""))
-            return diff < 0
+            return newer(a, b, ta2, tb2)
         return False
 
     def compare(a: Obj, b: Obj) -> int:
@@ -292,7 +281,7 @@ class ReplicaSets(Controller):
     # -- one ReplicaSet ------------------------------------------------------------------------
 
     def reconcile(self, key: Key) -> float | None:
-        ns, name = _key(key)
+        ns, name = podstate.split_key(key)
         now = self.ctx.now()
         self._wakeups.seen((ns, name), now)
         rs = self.ctx.get("apps", "replicasets", ns, name)

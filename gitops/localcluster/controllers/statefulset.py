@@ -176,8 +176,7 @@ class StatefulSetController(Controller):
 
     def keys_for(self, event: Event) -> Iterable[Key]:
         if event.plural == "statefulsets":
-            m = podstate.meta(event.obj)
-            return [(m.get("namespace", ""), m.get("name", ""))]
+            return [podstate.object_key(event.obj)]
         key = podstate.controller_key(event.obj, API_VERSION, KIND)
         return [key] if key is not None else []
 
@@ -652,8 +651,7 @@ class ClaimBinder(Controller):
     def keys_for(self, event: Event) -> Iterable[Key]:
         if event.type == "DELETED" or (event.obj.get("status") or {}).get("phase") == "Bound":
             return []
-        m = podstate.meta(event.obj)
-        return [(m.get("namespace", ""), m.get("name", ""))]
+        return [podstate.object_key(event.obj)]
 
     def reconcile(self, key: Key) -> float | None:
         namespace, name = podstate.split_key(key)
