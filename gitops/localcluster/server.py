@@ -46,6 +46,8 @@ _PATCH_TYPES = {
     "application/apply-patch+yaml": "apply",
     "application/apply-patch+cbor": "apply-cbor",
 }
+# The watch cache's bookmarkFrequency (apiserver/pkg/storage/cacher: time.Minute).
+BOOKMARK_FREQUENCY = 60.0
 WRITE_VERBS = frozenset({"create", "update", "patch", "delete", "deletecollection"})
 # --- fault injection (faults.py): set around a request it tampers with, read by RequestLog.record:
 # (the fault label, the HTTP code the client saw instead of the server's own, or None).
@@ -749,30 +751,38 @@ class ClusterApp:
                     if out:
                         yield out
                 deadline = loop.time() + timeout
-                next_bookmark = loop.time() + 1.0
+
+                def next_bookmark_at(now: float) -> float | None:
+                    # cacheWatcher.nextBookmarkTime: every bookmarkFrequency (a minute), and
+                    # 2 s before the watch's deadline; none once that moment has passed.
+                    at = min(now + BOOKMARK_FREQUENCY, deadline - 2.0)
+                    return at if at >= now else None
+
+                next_bookmark = next_bookmark_at(loop.time()) if bookmarks else None
                 while True:
-                    remaining = deadline - loop.time()
-                    if remaining <= 0:
+                    now = loop.time()
+                    if now >= deadline:
                         return
-                    wait = min(remaining, max(0.0, next_bookmark - loop.time())) if bookmarks else remaining
-                    try:
-                        ev = await asyncio.wait_for(queue.get(), timeout=wait)
-                    except TimeoutError:
-                        if bookmarks and loop.time() >= next_bookmark:
-                            next_bookmark = loop.time() + 1.0
-                            yield (
-                                orjson.dumps(
-                                    {
-                                        "type": "BOOKMARK",
-                                        "object": {
-                                            "kind": rt.kind,
-                                            "apiVersion": rt.api_version,
-                                            "metadata": {"resourceVersion": str(store.resource_version)},
-                                        },
-                                    }
-                                )
-                                + b"\n"
+                    if next_bookmark is not None and now >= next_bookmark:
+                        next_bookmark = next_bookmark_at(now + 0.001)
+                        yield (
+                            orjson.dumps(
+                                {
+                                    "type": "BOOKMARK",
+                                    "object": {
+                                        "kind": rt.kind,
+                                        "apiVersion": rt.api_version,
+                                        "metadata": {"resourceVersion": str(store.resource_version)},
+                                    },
+                                }
                             )
+                            + b"\n"
+                        )
+                        continue
+                    wake = deadline if next_bookmark is None else min(deadline, next_bookmark)
+                    try:
+                        ev = await asyncio.wait_for(queue.get(), timeout=max(0.0, wake - now))
+                    except TimeoutError:
                         continue
                     out = translate(ev)
                     if out:

@@ -107,22 +107,39 @@ def test_generate_name_adds_five_characters_from_the_kubernetes_alphabet(
     assert set(name[4:]) <= set("bcdfghjklmnpqrstvwxz2456789")
 
 
-def test_watch_with_bookmarks_sends_bookmark_events(http: httpx.Client, namespace: str) -> None:
-    url = f"/api/v1/namespaces/{namespace}/configmaps"
+def _bookmarks(http: httpx.Client, url: str, timeout_seconds: str) -> list[dict[str, Any]]:
     rv = http.get(url).json()["metadata"]["resourceVersion"]
     events = []
     with http.stream(
         "GET",
         url,
-        params={"watch": "true", "resourceVersion": rv, "allowWatchBookmarks": "true", "timeoutSeconds": "2"},
+        params={
+            "watch": "true",
+            "resourceVersion": rv,
+            "allowWatchBookmarks": "true",
+            "timeoutSeconds": timeout_seconds,
+        },
     ) as stream:
         for line in stream.iter_lines():
             if line:
                 events.append(json.loads(line))
-    assert events, "no bookmark in two seconds"
-    assert {e["type"] for e in events} == {"BOOKMARK"}
+    return events
+
+
+def test_watch_with_bookmarks_sends_one_two_seconds_before_the_deadline(
+    http: httpx.Client, namespace: str
+) -> None:
+    """cacheWatcher.nextBookmarkTime (apiserver/pkg/storage/cacher/cache_watcher.go): bookmarks
+    come every minute and 2 s before the deadline, so a 3 s watch sees exactly one."""
+    events = _bookmarks(http, f"/api/v1/namespaces/{namespace}/configmaps", "3")
+    assert [e["type"] for e in events] == ["BOOKMARK"]
     assert set(events[0]["object"]["metadata"]) == {"resourceVersion"}
     assert events[0]["object"]["kind"] == "ConfigMap"
+
+
+def test_watch_shorter_than_two_seconds_gets_no_bookmark(http: httpx.Client, namespace: str) -> None:
+    """The pre-timeout moment is already past for a 1 s watch: no bookmark (nextBookmarkTime)."""
+    assert _bookmarks(http, f"/api/v1/namespaces/{namespace}/configmaps", "1") == []
 
 
 def test_watch_without_bookmarks_ends_at_timeout_with_nothing(http: httpx.Client, namespace: str) -> None:
