@@ -7,6 +7,7 @@ kubeconfig that kubectl and the Python client use as they are (``cluster.kubecon
 
 from __future__ import annotations
 
+import base64
 import socket
 import tempfile
 import threading
@@ -18,7 +19,10 @@ from typing import Any
 import uvicorn
 import yaml
 
+from gitops.localcluster import rbac
+from gitops.localcluster import tls as tls_mod
 from gitops.localcluster.api import Api, WriteOptions
+from gitops.localcluster.auth import Authenticator
 from gitops.localcluster.clock import Clock
 from gitops.localcluster.controllers import ControllerManager, Options, build_manager
 from gitops.localcluster.faults import FaultConfig, FaultInjector, FaultMiddleware, Rule
@@ -41,6 +45,12 @@ class LocalCluster:
     kube-controller-manager, scheduler or kubelets; ``options`` tunes the simulated ones.
     ``faults`` are fault-injection rules to start with (``gitops.localcluster.faults``); change
     them at run time through ``cluster.faults`` or ``/debug/faults``.
+
+    ``auth=True`` requires a bearer token on every request (``auth.py``) and authorizes it with
+    RBAC (``rbac.py``); the kubeconfig then carries :attr:`admin_token` (``system:masters``), and
+    :meth:`service_account_token` issues tokens for ServiceAccounts. ``tls=True`` serves HTTPS
+    with a certificate from a CA generated at start (``tls.py``, :attr:`ca_file`). Both are off
+    by default: plain local use is unauthenticated HTTP.
     """
 
     def __init__(
@@ -55,6 +65,8 @@ class LocalCluster:
         controllers: bool = True,
         options: Options | None = None,
         faults: FaultConfig | Sequence[Rule | Mapping[str, Any]] | None = None,
+        auth: bool = False,
+        tls: bool = False,
     ) -> None:
         self.faults = FaultInjector.from_config(faults)  # --- fault injection (first: may reject)
         self.clock = Clock(clock_scale)
@@ -70,13 +82,28 @@ class LocalCluster:
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._sock.bind(("127.0.0.1", port))
         self.port: int = self._sock.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.app = ClusterApp(self.api, self.requests, f"127.0.0.1:{self.port}")
+        self.auth = auth
+        self.tls = tls
+        self.url = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}"
+        self.authenticator = Authenticator(self.store)
+        self.app = ClusterApp(
+            self.api,
+            self.requests,
+            f"127.0.0.1:{self.port}",
+            authenticator=self.authenticator,
+            enforce_auth=auth,
+        )
         self._tmpdir: tempfile.TemporaryDirectory[str] | None = None
-        if kubeconfig is None:
+        if kubeconfig is None or tls:
             self._tmpdir = tempfile.TemporaryDirectory(prefix="gitops-localcluster-")
+        if kubeconfig is None:
+            assert self._tmpdir is not None
             kubeconfig = Path(self._tmpdir.name) / "kubeconfig"
         self.kubeconfig = Path(kubeconfig)
+        self._pki: tls_mod.Pki | None = None
+        if tls:
+            assert self._tmpdir is not None
+            self._pki = tls_mod.generate(Path(self._tmpdir.name) / "pki")
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -85,6 +112,8 @@ class LocalCluster:
     def start(self) -> LocalCluster:
         self.api.restore_crds()
         self._bootstrap()
+        if self.auth:
+            self._bootstrap_rbac()
         self.lifecycle.start()
         if self.controllers is not None:
             self.controllers.start()
@@ -97,6 +126,8 @@ class LocalCluster:
             http="httptools",
             timeout_graceful_shutdown=1,
             timeout_keep_alive=30,
+            ssl_certfile=str(self._pki.cert_file) if self._pki is not None else None,
+            ssl_keyfile=str(self._pki.key_file) if self._pki is not None else None,
         )
         self._server = uvicorn.Server(config)
         self._sock.listen(512)
@@ -176,12 +207,60 @@ class LocalCluster:
                 opts,
             )
 
+    # -------------------------------------------------------------- auth and TLS helpers
+
+    @property
+    def admin_token(self) -> str:
+        """The static bearer token of user ``kubernetes-admin`` (group ``system:masters``)."""
+        return self.authenticator.admin_token
+
+    @property
+    def ca_file(self) -> Path:
+        """The PEM of the CA that signed the serving certificate (``tls=True`` only)."""
+        if self._pki is None:
+            raise RuntimeError("the local cluster serves plain HTTP: start it with tls=True")
+        return self._pki.ca_file
+
+    def service_account_token(self, namespace: str, name: str, expiration_seconds: int = 3600) -> str:
+        """A token for the ServiceAccount ``namespace/name``, as the TokenRequest API issues it
+        (``system:serviceaccount:<ns>:<name>``); valid while that ServiceAccount exists.
+        Raises :class:`~gitops.localcluster.errors.StatusError` 404 when it does not."""
+        token, _exp = self.authenticator.token_for(namespace, name, expiration_seconds=expiration_seconds)
+        return token
+
+    def write_service_account_files(self, directory: str | Path, namespace: str, name: str) -> Path:
+        """Write ``token``, ``ca.crt`` and ``namespace`` into ``directory``, as the kubelet
+        projects them into ``/var/run/secrets/kubernetes.io/serviceaccount``. ``ca.crt`` needs
+        ``tls=True`` (an in-cluster client speaks HTTPS). Returns ``directory``."""
+        path = Path(directory)
+        path.mkdir(parents=True, exist_ok=True)
+        (path / "token").write_text(self.service_account_token(namespace, name))
+        (path / "ca.crt").write_bytes(self.ca_file.read_bytes())
+        (path / "namespace").write_text(namespace)
+        return path
+
+    def _bootstrap_rbac(self) -> None:
+        """The bootstrap ClusterRoles and ClusterRoleBindings (``rbac.bootstrap_policy``), as the
+        apiserver's RBAC post-start hook reconciles them (created when missing)."""
+        opts = WriteOptions(manager="kube-apiserver")
+        roles, bindings = rbac.bootstrap_policy()
+        for plural, objs in (("clusterroles", roles), ("clusterrolebindings", bindings)):
+            rt = self.registry.by_plural(rbac.RBAC_GROUP, "v1", plural)
+            assert rt is not None
+            for obj in objs:
+                if self.store.get((rbac.RBAC_GROUP, plural), ("", obj["metadata"]["name"])) is None:
+                    self.api.create(rt, "", obj, opts)
+
     def kubeconfig_dict(self) -> dict[str, Any]:
+        cluster: dict[str, Any] = {"server": self.url}
+        if self._pki is not None:
+            cluster["certificate-authority-data"] = base64.b64encode(self._pki.ca_pem).decode()
+        user: dict[str, Any] = {"token": self.admin_token} if self.auth else {}
         return {
             "apiVersion": "v1",
             "kind": "Config",
-            "clusters": [{"name": "gitops-local", "cluster": {"server": self.url}}],
-            "users": [{"name": "gitops-local", "user": {}}],
+            "clusters": [{"name": "gitops-local", "cluster": cluster}],
+            "users": [{"name": "gitops-local", "user": user}],
             "contexts": [
                 {
                     "name": "gitops-local",

@@ -21,6 +21,7 @@ from collections import Counter, deque
 from collections.abc import AsyncIterator
 from contextvars import ContextVar
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -30,7 +31,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
-from gitops.localcluster import discovery, errors, patch, selectors, tables
+from gitops.localcluster import auth, discovery, errors, patch, protowire, rbac, selectors, tables
 from gitops.localcluster.api import Api, WriteOptions, WriteResult, manager_from_user_agent
 from gitops.localcluster.resources import ResourceType
 from gitops.localcluster.store import Event, TooOld
@@ -52,6 +53,9 @@ WRITE_VERBS = frozenset({"create", "update", "patch", "delete", "deletecollectio
 # --- fault injection (faults.py): set around a request it tampers with, read by RequestLog.record:
 # (the fault label, the HTTP code the client saw instead of the server's own, or None).
 injected_fault: ContextVar[tuple[str, int | None]] = ContextVar("injected_fault", default=("", None))
+# The authenticated user of the request being served ("" when authentication is off), read by
+# RequestLog.record.
+request_user: ContextVar[str] = ContextVar("request_user", default="")
 
 
 @dataclass(frozen=True)
@@ -69,6 +73,7 @@ class RequestRecord:
     dry_run: bool
     path: str
     fault: str = ""  # faults injected into this request (faults.py), e.g. "delay,error:503"
+    user: str = ""  # the authenticated user (auth.py); "" when authentication is off
 
 
 class RequestLog:
@@ -86,6 +91,7 @@ class RequestLog:
             fields["fault"] = fault
             if seen_code is not None:
                 fields["code"] = seen_code
+        fields.setdefault("user", request_user.get())
         with self._lock:
             self._seq += 1
             rec = RequestRecord(seq=self._seq, time=time.time(), **fields)
@@ -109,12 +115,18 @@ class RequestLog:
         with self._lock:
             return dict(self._counts)
 
-    def writes(self, since: int = 0, user_agent_prefix: str = "") -> list[RequestRecord]:
-        """Persisting requests (dry runs excluded) since ``since``, optionally of one client."""
+    def writes(
+        self, since: int = 0, user_agent_prefix: str = "", user: str | None = None
+    ) -> list[RequestRecord]:
+        """Persisting requests (dry runs excluded) since ``since``, optionally of one client
+        (by User-Agent prefix) and one authenticated ``user``."""
         return [
             r
             for r in self.records(since)
-            if r.verb in WRITE_VERBS and not r.dry_run and r.user_agent.startswith(user_agent_prefix)
+            if r.verb in WRITE_VERBS
+            and not r.dry_run
+            and r.user_agent.startswith(user_agent_prefix)
+            and (user is None or r.user == user)
         ]
 
     def to_json(self, since: int = 0) -> dict[str, Any]:
@@ -215,11 +227,23 @@ def _wants_table(accept: str) -> bool:
 class ClusterApp:
     """The ASGI application of one local cluster."""
 
-    def __init__(self, api: Api, requests: RequestLog, server_address: str = "127.0.0.1") -> None:
+    def __init__(
+        self,
+        api: Api,
+        requests: RequestLog,
+        server_address: str = "127.0.0.1",
+        *,
+        authenticator: auth.Authenticator | None = None,
+        enforce_auth: bool = False,
+    ) -> None:
         self.api = api
         self.requests = requests
         self.server_address = server_address
         self._discovery_cache: dict[tuple[str, int], tuple[bytes, str]] = {}
+        # Issues ServiceAccount tokens (TokenRequest) always; checks them only with enforce_auth.
+        self.authenticator = authenticator or auth.Authenticator(api.store)
+        self.authorizer = rbac.Authorizer(api.store)
+        self.enforce_auth = enforce_auth
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -244,6 +268,126 @@ class ClusterApp:
             return _status(err)
         except Exception as exc:  # never crash, never hang: answer a Status
             return _status(errors.internal(f"{type(exc).__name__}: {exc}"))
+
+    # ------------------------------------------------------------------ authn / authz
+
+    def _authorize(self, request: Request, query: dict[str, str]) -> rbac.Attributes | None:
+        """Authenticate (401) and authorize (403) the request when auth is on; its attributes.
+
+        The order of kube-apiserver's handler chain (``apiserver/pkg/server/config.go``
+        DefaultBuildHandlerChain): authentication, then authorization, then the API handlers,
+        so a refused request learns nothing, not even whether the resource exists.
+        """
+        if not self.enforce_auth or request.url.path.startswith("/debug/"):
+            return None
+        user = self.authenticator.authenticate(request.headers.get("authorization"))
+        if user is None:
+            raise auth.unauthorized()
+        request_user.set(user.name)
+        attrs = rbac.request_attributes(user, request.method, request.url.path, query)
+        allowed, reason = self.authorizer.authorize(attrs)
+        if not allowed:
+            raise rbac.forbidden(attrs, reason)
+        return attrs
+
+    async def _auth_resource(
+        self, request: Request, route: Route, verb: str, attrs: rbac.Attributes | None
+    ) -> Response | None:
+        """The authentication.k8s.io and authorization.k8s.io endpoints: TokenRequest
+        (``serviceaccounts/token``), SelfSubjectAccessReview (``kubectl auth can-i``) and
+        SelfSubjectReview (``kubectl auth whoami``). None for every other resource."""
+        group, plural = route.group, route.plural
+        if (
+            group == ""
+            and route.version == "v1"
+            and plural == "serviceaccounts"
+            and route.subresource == "token"
+        ):
+            if verb != "create":
+                raise errors.method_not_allowed(verb, "serviceaccounts/token")
+            body = await self._auth_body(request, protowire.TOKEN_REQUEST)
+            return _json(self._token_request(route.namespace, route.name, body), 201)
+        reviews = {
+            ("authorization.k8s.io", "selfsubjectaccessreviews"),
+            ("authentication.k8s.io", "selfsubjectreviews"),
+        }
+        if (group, plural) not in reviews or route.version != "v1" or route.name or route.namespace:
+            return None
+        if verb != "create":
+            raise errors.method_not_allowed(verb, plural)
+        schema = (
+            protowire.SELF_SUBJECT_REVIEW
+            if plural == "selfsubjectreviews"
+            else protowire.SELF_SUBJECT_ACCESS_REVIEW
+        )
+        body = await self._auth_body(request, schema)
+        # With authentication off the server runs as --authorization-mode=AlwaysAllow with
+        # anonymous requests: everything is allowed, and the user is system:anonymous.
+        user = attrs.user if attrs is not None else auth.ANONYMOUS
+        if plural == "selfsubjectreviews":
+            return _json(rbac.self_subject_review(user), 201)
+        authorizer = self.authorizer if attrs is not None else None
+        return _json(rbac.access_review(authorizer, user, body), 201)
+
+    async def _auth_body(self, request: Request, schema: protowire.Schema) -> Any:
+        """The body of an auth endpoint: JSON/YAML, or the protobuf kubectl's typed clients send."""
+        ctype = request.headers.get("content-type", JSON).split(";")[0].strip().lower()
+        if ctype != "application/vnd.kubernetes.protobuf":
+            return await self._body(request, ctype)
+        raw = await request.body()
+        if len(raw) > MAX_BODY_BYTES:
+            raise errors.request_entity_too_large(MAX_BODY_BYTES)
+        try:
+            return protowire.decode_object(raw, schema)[2]
+        except (protowire.ProtobufError, UnicodeDecodeError) as exc:
+            raise errors.bad_request(f"error decoding request body: {exc}") from exc
+
+    def _token_request(self, namespace: str, name: str, body: Any) -> dict[str, Any]:
+        """``POST .../serviceaccounts/{name}/token`` (``pkg/registry/core/serviceaccount/storage/
+        token.go``): a TokenRequest whose status carries the token and its expiry."""
+        if not isinstance(body, dict):
+            raise errors.bad_request("the request body must be a JSON object")
+        spec = body.get("spec") or {}
+        if not isinstance(spec, dict):
+            raise errors.bad_request("spec must be an object")
+        seconds = spec.get("expirationSeconds")
+        if seconds is None:
+            seconds = auth.DEFAULT_EXPIRATION_SECONDS
+        if not isinstance(seconds, int) or isinstance(seconds, bool):
+            raise errors.bad_request("spec.expirationSeconds must be an integer")
+        # pkg/apis/authentication/validation ValidateTokenRequest.
+        problem = ""
+        if seconds < auth.MIN_EXPIRATION_SECONDS:
+            problem = "may not specify a duration less than 10 minutes"
+        elif seconds > auth.MAX_EXPIRATION_SECONDS:
+            problem = "may not specify a duration larger than 2^32 seconds"
+        if problem:
+            message = f"Invalid value: {seconds}: {problem}"
+            raise errors.invalid(
+                "TokenRequest",
+                "authentication.k8s.io",
+                name,
+                [{"reason": "FieldValueInvalid", "message": message, "field": "spec.expirationSeconds"}],
+                f'TokenRequest.authentication.k8s.io "{name}" is invalid: spec.expirationSeconds: {message}',
+            )
+        audiences = spec.get("audiences") or list(auth.DEFAULT_AUDIENCES)
+        token, exp = self.authenticator.token_for(
+            namespace, name, expiration_seconds=seconds, audiences=tuple(str(a) for a in audiences)
+        )
+        return {
+            "kind": "TokenRequest",
+            "apiVersion": "authentication.k8s.io/v1",
+            "metadata": {"name": name, "namespace": namespace, "creationTimestamp": None},
+            "spec": {
+                "audiences": list(audiences),
+                "expirationSeconds": seconds,
+                "boundObjectRef": spec.get("boundObjectRef"),
+            },
+            "status": {
+                "token": token,
+                "expirationTimestamp": datetime.fromtimestamp(exp, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            },
+        }
 
     def _verb(self, method: str, route: Route, query: dict[str, str]) -> str:
         if method == "GET":
@@ -348,6 +492,7 @@ class ClusterApp:
     ) -> Response:
         code = 500
         try:
+            self._authorize(request, query)
             response = await self._non_resource(request, parts, query)
             code = response.status_code
             return response
@@ -375,11 +520,16 @@ class ClusterApp:
         dry_run = False
         try:
             verb = self._verb(request.method, route, query)
+            attrs = self._authorize(request, query)
             dry_run = self._dry_run(query)
             if verb in ("delete", "deletecollection") and not dry_run:
                 dry_run = await self._delete_dry_run(request)
+            special = await self._auth_resource(request, route, verb, attrs)
+            if special is not None:
+                code = special.status_code
+                return special
             rt = self._resolve(route)
-            response = await self._dispatch(request, rt, route, verb, query, ua, dry_run)
+            response = await self._dispatch(request, rt, route, verb, query, ua, dry_run, attrs)
             code = response.status_code
             return response
         except errors.StatusError as err:
@@ -445,6 +595,7 @@ class ClusterApp:
         query: dict[str, str],
         ua: str,
         dry_run: bool,
+        attrs: rbac.Attributes | None = None,
     ) -> Response:
         api = self.api
         ns = route.namespace
@@ -481,6 +632,17 @@ class ClusterApp:
                 raise errors.unsupported_media_type(ctype, list(_PATCH_TYPES)[:4])
             body = await self._body(request, ctype)
             opts = self._write_options(query, ua, dry_run, apply=patch_type == "apply")
+            if (
+                patch_type == "apply"
+                and attrs is not None
+                and not route.subresource
+                and api.store.get((rt.group, rt.plural), (ns if rt.namespaced else "", route.name)) is None
+            ):
+                # An apply that creates needs create as well (handlers/patch.go: the patcher's
+                # createValidation is withAuthorization(..., createAuthorizerAttributes)).
+                allowed, reason = self.authorizer.authorize(attrs.with_verb("create"))
+                if not allowed:
+                    raise rbac.forbidden_create_on_update(attrs, reason)
             if "force" in query and patch_type != "apply":
                 opts.force = True
             if route.subresource == "scale":

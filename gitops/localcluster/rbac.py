@@ -1,0 +1,495 @@
+"""RBAC authorization for the local cluster, as kube-apiserver's authorizer chain decides it.
+
+Used only with ``LocalCluster(auth=True)``. Each HTTP request becomes authorizer attributes the
+way ``apiserver/pkg/endpoints/request/requestinfo.go`` derives them (:func:`request_attributes`),
+and is allowed when
+
+1. the user is in ``system:masters`` (the privileged-groups authorizer that precedes RBAC,
+   ``apiserver/pkg/authorization/authorizerfactory``), or
+2. a rule reachable from the user's bindings allows it (``plugin/pkg/auth/authorizer/rbac/rbac.go``
+   RBACAuthorizer.Authorize over ``pkg/registry/rbac/validation/rule.go`` VisitRulesFor):
+   every ClusterRoleBinding that names the user, then — for a namespaced request — every
+   RoleBinding of the request's namespace; a RoleBinding's ClusterRole grants only inside the
+   binding's namespace. Rules match by verb (``*``), API group (``*``), resource (``*``,
+   ``resource/subresource``, ``*/subresource``), resourceNames, and for non-resource requests
+   nonResourceURLs (``*`` or a trailing ``*`` prefix) (``pkg/apis/rbac/v1/evaluation_helpers.go``).
+
+Denials answer 403 with the message ``responsewriters.Forbidden`` builds (:func:`forbidden`).
+The bootstrap policy every cluster has (``plugin/pkg/auth/authorizer/rbac/bootstrappolicy/
+policy.go``) is created at start as real objects (:func:`bootstrap_policy`): ``cluster-admin``
+for ``system:masters``, ``system:discovery``, ``system:public-info-viewer`` and
+``system:basic-user`` for ``system:authenticated``.
+
+Not simulated: aggregated ClusterRoles (``aggregationRule``; the clusterrole-aggregation
+controller), the escalation check on writes of Roles and bindings, impersonation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from gitops.localcluster import errors
+from gitops.localcluster.auth import SYSTEM_MASTERS, UserInfo, service_account_username
+from gitops.localcluster.store import Store
+
+RBAC_GROUP = "rbac.authorization.k8s.io"
+_ROLES = (RBAC_GROUP, "roles")
+_CLUSTER_ROLES = (RBAC_GROUP, "clusterroles")
+_ROLE_BINDINGS = (RBAC_GROUP, "rolebindings")
+_CLUSTER_ROLE_BINDINGS = (RBAC_GROUP, "clusterrolebindings")
+
+# requestinfo.go: the subresources of a namespace that do not make the path a resource of its own.
+NAMESPACE_SUBRESOURCES = frozenset({"status", "finalize"})
+# requestinfo.go APIPrefixes / GrouplessAPIPrefixes.
+_API_PREFIXES = ("api", "apis")
+
+
+@dataclass(frozen=True)
+class Attributes:
+    """``apiserver/pkg/authorization/authorizer.AttributesRecord``."""
+
+    user: UserInfo
+    verb: str
+    resource_request: bool
+    path: str = ""
+    api_group: str = ""
+    api_version: str = ""
+    resource: str = ""
+    subresource: str = ""
+    namespace: str = ""
+    name: str = ""
+
+    def with_verb(self, verb: str) -> Attributes:
+        return Attributes(
+            self.user,
+            verb,
+            self.resource_request,
+            self.path,
+            self.api_group,
+            self.api_version,
+            self.resource,
+            self.subresource,
+            self.namespace,
+            self.name,
+        )
+
+
+def _field_selector_name(selector: str) -> str:
+    """The name a field selector requires exactly (``fields.Selector.RequiresExactMatch``), or ""."""
+    if not selector:
+        return ""
+    for term in selector.split(","):
+        term = term.strip()
+        for op in ("==", "="):
+            key, sep, value = term.partition(op)
+            if sep and not key.endswith("!") and key.strip() == "metadata.name":
+                return value.strip()
+    return ""
+
+
+def _valid_path_segment_name(name: str) -> bool:
+    """``apimachinery/pkg/api/validation/path.IsValidPathSegmentName``."""
+    return name not in (".", "..") and "/" not in name and "%" not in name
+
+
+def request_attributes(user: UserInfo, method: str, path: str, query: dict[str, str]) -> Attributes:
+    """Authorizer attributes of one HTTP request (``requestinfo.go`` NewRequestInfo).
+
+    Resource requests are ``/api/{version}/...`` and ``/apis/{group}/{version}/...``; everything
+    else (``/version``, ``/healthz``, ``/openapi/v3``, ``/api``, ``/apis``, ``/apis/{group}``) is a
+    non-resource request whose verb is the lowercase HTTP method.
+    """
+    parts = [p for p in path.split("/") if p]
+    non_resource = Attributes(user, method.lower(), False, path=path)
+    if not parts or parts[0] not in _API_PREFIXES:
+        return non_resource
+    if parts[0] == "api":
+        if len(parts) < 3:  # /api, /api/v1: discovery
+            return non_resource
+        group, version, rest = "", parts[1], parts[2:]
+    else:
+        if len(parts) < 4:  # /apis, /apis/g, /apis/g/v
+            return non_resource
+        group, version, rest = parts[1], parts[2], parts[3:]
+    verb = {
+        "POST": "create",
+        "GET": "get",
+        "HEAD": "get",
+        "PUT": "update",
+        "PATCH": "patch",
+        "DELETE": "delete",
+    }.get(method.upper(), "")
+    # Deprecated /watch/ prefixes are not served by the local cluster; skip that branch.
+    namespace = ""
+    if rest[0] == "namespaces" and len(rest) > 1:
+        namespace = rest[1]
+        if len(rest) > 2 and rest[2] not in NAMESPACE_SUBRESOURCES:
+            rest = rest[2:]
+    resource = rest[0]
+    name = rest[1] if len(rest) >= 2 else ""
+    subresource = rest[2] if len(rest) >= 3 else ""
+    if not name and verb == "get":
+        watch = query.get("watch", "")
+        verb = "watch" if watch in ("1", "t", "T", "TRUE", "true", "True") else "list"
+        # A list or watch narrowed to one name by a field selector authorizes as that name.
+        selected = _field_selector_name(query.get("fieldSelector", ""))
+        if selected and _valid_path_segment_name(selected):
+            name = selected
+    if not name and verb == "delete":
+        verb = "deletecollection"
+    return Attributes(
+        user,
+        verb,
+        True,
+        path=path,
+        api_group=group,
+        api_version=version,
+        resource=resource,
+        subresource=subresource,
+        namespace=namespace,
+        name=name,
+    )
+
+
+# ----------------------------------------------------------------------- rule evaluation
+# pkg/apis/rbac/v1/evaluation_helpers.go
+
+
+def _verb_matches(rule: dict[str, Any], verb: str) -> bool:
+    verbs = rule.get("verbs") or []
+    return "*" in verbs or verb in verbs
+
+
+def _api_group_matches(rule: dict[str, Any], group: str) -> bool:
+    groups = rule.get("apiGroups") or []
+    return "*" in groups or group in groups
+
+
+def _resource_matches(rule: dict[str, Any], combined: str, subresource: str) -> bool:
+    for r in rule.get("resources") or []:
+        if r == "*" or r == combined:
+            return True
+        if subresource and len(r) == len(subresource) + 2 and r.startswith("*/") and r.endswith(subresource):
+            return True
+    return False
+
+
+def _resource_name_matches(rule: dict[str, Any], name: str) -> bool:
+    names = rule.get("resourceNames") or []
+    return not names or name in names
+
+
+def _non_resource_url_matches(rule: dict[str, Any], path: str) -> bool:
+    for url in rule.get("nonResourceURLs") or []:
+        if url == "*" or url == path:
+            return True
+        if url.endswith("*") and path.startswith(url.rstrip("*")):
+            return True
+    return False
+
+
+def rule_allows(attrs: Attributes, rule: dict[str, Any]) -> bool:
+    """``rbac.go`` RuleAllows."""
+    if not isinstance(rule, dict):
+        return False
+    if attrs.resource_request:
+        combined = f"{attrs.resource}/{attrs.subresource}" if attrs.subresource else attrs.resource
+        return (
+            _verb_matches(rule, attrs.verb)
+            and _api_group_matches(rule, attrs.api_group)
+            and _resource_matches(rule, combined, attrs.subresource)
+            and _resource_name_matches(rule, attrs.name)
+        )
+    return _verb_matches(rule, attrs.verb) and _non_resource_url_matches(rule, attrs.path)
+
+
+def _applies_to_user(user: UserInfo, subject: dict[str, Any], namespace: str) -> bool:
+    """``rule.go`` appliesToUser: a ServiceAccount subject without a namespace takes the
+    binding's (none for a ClusterRoleBinding, which then matches nobody)."""
+    kind = subject.get("kind")
+    name = subject.get("name", "")
+    if kind == "User":
+        return bool(user.name == name)
+    if kind == "Group":
+        return name in user.groups
+    if kind == "ServiceAccount":
+        sa_namespace = subject.get("namespace") or namespace
+        if not sa_namespace:
+            return False
+        return bool(user.name == service_account_username(sa_namespace, name))
+    return False
+
+
+def _describe_subject(subject: dict[str, Any], binding_namespace: str) -> str:
+    kind, name = subject.get("kind", ""), subject.get("name", "")
+    if kind == "ServiceAccount":
+        return f'{kind} "{name}/{subject.get("namespace") or binding_namespace}"'
+    return f'{kind} "{name}"'
+
+
+class Authorizer:
+    """The authorizer chain of a kubeadm cluster's apiserver (privileged groups, then RBAC)
+    over the objects in one :class:`Store`."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def _role_rules(self, role_ref: dict[str, Any], namespace: str) -> list[dict[str, Any]]:
+        """``rule.go`` GetRoleReferenceRules; errors as the listers word them."""
+        kind, name = role_ref.get("kind"), str(role_ref.get("name", ""))
+        if kind == "Role":
+            role = self.store.get(_ROLES, (namespace, name))
+            if role is None:
+                raise LookupError(f'role.rbac.authorization.k8s.io "{name}" not found')
+        elif kind == "ClusterRole":
+            role = self.store.get(_CLUSTER_ROLES, ("", name))
+            if role is None:
+                raise LookupError(f'clusterrole.rbac.authorization.k8s.io "{name}" not found')
+        else:
+            raise LookupError(f'unsupported role reference kind: "{kind}"')
+        return list(role.get("rules") or [])
+
+    def authorize(self, attrs: Attributes) -> tuple[bool, str]:
+        """(allowed, reason), reason as RBAC words it (``RBAC: allowed by ...`` or the errors)."""
+        if SYSTEM_MASTERS in attrs.user.groups:
+            return True, ""
+        failures: list[str] = []
+        scopes: list[tuple[tuple[str, str], str]] = [(_CLUSTER_ROLE_BINDINGS, "")]
+        if attrs.namespace:
+            scopes.append((_ROLE_BINDINGS, attrs.namespace))
+        for type_key, namespace in scopes:
+            for binding in self.store.items(type_key, namespace if namespace else None):
+                subjects = binding.get("subjects") or []
+                subject = next(
+                    (
+                        s
+                        for s in subjects
+                        if isinstance(s, dict) and _applies_to_user(attrs.user, s, namespace)
+                    ),
+                    None,
+                )
+                if subject is None:
+                    continue
+                role_ref = binding.get("roleRef") or {}
+                try:
+                    rules = self._role_rules(role_ref, namespace)
+                except LookupError as exc:
+                    failures.append(str(exc))
+                    continue
+                for rule in rules:
+                    if rule_allows(attrs, rule):
+                        meta = binding["metadata"]
+                        if namespace:
+                            source = (
+                                f'RoleBinding "{meta["name"]}/{namespace}" of {role_ref.get("kind")} '
+                                f'"{role_ref.get("name")}" to {_describe_subject(subject, namespace)}'
+                            )
+                        else:
+                            source = (
+                                f'ClusterRoleBinding "{meta["name"]}" of {role_ref.get("kind")} '
+                                f'"{role_ref.get("name")}" to {_describe_subject(subject, "")}'
+                            )
+                        return True, f"RBAC: allowed by {source}"
+        if not failures:
+            return False, ""
+        # utilerrors.NewAggregate: one error is itself, several are "[a, b]".
+        joined = failures[0] if len(failures) == 1 else "[" + ", ".join(failures) + "]"
+        return False, f"RBAC: {joined}"
+
+
+# ------------------------------------------------------------------------- 403 Forbidden
+
+
+def forbidden_message(attrs: Attributes) -> str:
+    """``responsewriters/errors.go`` forbiddenMessage."""
+    user = attrs.user.name
+    if not attrs.resource_request:
+        return f'User "{user}" cannot {attrs.verb} path "{attrs.path}"'
+    resource = f"{attrs.resource}/{attrs.subresource}" if attrs.subresource else attrs.resource
+    if attrs.namespace:
+        return (
+            f'User "{user}" cannot {attrs.verb} resource "{resource}" in API group '
+            f'"{attrs.api_group}" in the namespace "{attrs.namespace}"'
+        )
+    return (
+        f'User "{user}" cannot {attrs.verb} resource "{resource}" in API group '
+        f'"{attrs.api_group}" at the cluster scope'
+    )
+
+
+def _new_forbidden(group: str, resource: str, name: str, err: str) -> errors.StatusError:
+    """``apimachinery/pkg/api/errors`` NewForbidden: details {name, group, kind: resource}."""
+    if not group and not resource:
+        message = f"forbidden: {err}"
+    else:
+        qualified = f"{resource}.{group}" if group else resource
+        message = f'{qualified} "{name}" is forbidden: {err}' if name else f"{qualified} is forbidden: {err}"
+    details: dict[str, Any] = {}
+    if name:
+        details["name"] = name
+    if group:
+        details["group"] = group
+    if resource:
+        details["kind"] = resource
+    return errors.StatusError(403, "Forbidden", message, details)
+
+
+def forbidden(attrs: Attributes, reason: str) -> errors.StatusError:
+    """``responsewriters.Forbidden``: the message, then ``: <reason>`` when the authorizer gave one."""
+    msg = forbidden_message(attrs)
+    err = f"{msg}: {reason}" if reason else msg
+    return _new_forbidden(attrs.api_group, attrs.resource, attrs.name, err)
+
+
+def forbidden_create_on_update(attrs: Attributes, reason: str) -> errors.StatusError:
+    """A PATCH (apply) or PUT that would create the object needs ``create`` as well; refused,
+    the error carries only the authorizer's reason (``handlers/update.go`` withAuthorization:
+    ``errors.NewForbidden(gr, name, fmt.Errorf("%v", authorizerReason))``)."""
+    return _new_forbidden(attrs.api_group, attrs.resource, attrs.name, reason)
+
+
+# ------------------------------------------------------------------ SelfSubjectAccessReview
+
+
+def access_review(authorizer: Authorizer | None, user: UserInfo, body: Any) -> dict[str, Any]:
+    """``POST /apis/authorization.k8s.io/v1/selfsubjectaccessreviews``
+    (``pkg/registry/authorization/selfsubjectaccessreview/rest.go``): the review with
+    ``status.allowed`` (and ``reason``) for the requesting user. ``authorizer=None`` is
+    ``--authorization-mode=AlwaysAllow`` (authentication off): everything is allowed."""
+    if not isinstance(body, dict):
+        raise errors.bad_request("the request body must be a JSON object")
+    spec = body.get("spec") or {}
+    if not isinstance(spec, dict):
+        raise errors.bad_request("spec must be an object")
+    ra, nra = spec.get("resourceAttributes"), spec.get("nonResourceAttributes")
+    if (ra is None) == (nra is None):
+        value = "null" if ra is None else "{...}"
+        message = "exactly one of nonResourceAttributes or resourceAttributes must be specified"
+        raise errors.invalid(
+            "SelfSubjectAccessReview",
+            "authorization.k8s.io",
+            "",
+            [
+                {
+                    "reason": "FieldValueInvalid",
+                    "message": f"Invalid value: {value}: {message}",
+                    "field": "spec.resourceAttributes",
+                }
+            ],
+            f'SelfSubjectAccessReview.authorization.k8s.io "" is invalid: spec.resourceAttributes: '
+            f"Invalid value: {value}: {message}",
+        )
+    if ra is not None:
+        attrs = Attributes(
+            user,
+            str(ra.get("verb", "")),
+            True,
+            api_group=str(ra.get("group", "")),
+            api_version=str(ra.get("version", "")),
+            resource=str(ra.get("resource", "")),
+            subresource=str(ra.get("subresource", "")),
+            namespace=str(ra.get("namespace", "")),
+            name=str(ra.get("name", "")),
+        )
+    else:
+        nra = nra if isinstance(nra, dict) else {}
+        attrs = Attributes(user, str(nra.get("verb", "")), False, path=str(nra.get("path", "")))
+    allowed, reason = authorizer.authorize(attrs) if authorizer is not None else (True, "")
+    status: dict[str, Any] = {"allowed": allowed}
+    if reason:
+        status["reason"] = reason
+    return {
+        "kind": "SelfSubjectAccessReview",
+        "apiVersion": "authorization.k8s.io/v1",
+        "metadata": {"creationTimestamp": None},
+        "spec": spec,
+        "status": status,
+    }
+
+
+def self_subject_review(user: UserInfo) -> dict[str, Any]:
+    """``POST /apis/authentication.k8s.io/v1/selfsubjectreviews`` (``kubectl auth whoami``)."""
+    return {
+        "kind": "SelfSubjectReview",
+        "apiVersion": "authentication.k8s.io/v1",
+        "metadata": {"creationTimestamp": None},
+        "status": {"userInfo": user.to_json()},
+    }
+
+
+# ------------------------------------------------------------------------ bootstrap policy
+
+_BOOTSTRAP_META = {
+    "labels": {"kubernetes.io/bootstrapping": "rbac-defaults"},
+    "annotations": {"rbac.authorization.kubernetes.io/autoupdate": "true"},
+}
+_DISCOVERY_URLS = [
+    "/api",
+    "/api/*",
+    "/apis",
+    "/apis/*",
+    "/healthz",
+    "/livez",
+    "/openapi",
+    "/openapi/*",
+    "/readyz",
+    "/version",
+    "/version/",
+]
+_PUBLIC_INFO_URLS = ["/healthz", "/livez", "/readyz", "/version", "/version/"]
+
+
+def bootstrap_policy() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(ClusterRoles, ClusterRoleBindings) of ``bootstrappolicy/policy.go`` that clients rely on."""
+
+    def meta(name: str) -> dict[str, Any]:
+        return {"name": name, **{k: dict(v) for k, v in _BOOTSTRAP_META.items()}}
+
+    roles = [
+        {
+            "metadata": meta("cluster-admin"),
+            "rules": [
+                {"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]},
+                {"nonResourceURLs": ["*"], "verbs": ["*"]},
+            ],
+        },
+        {
+            "metadata": meta("system:discovery"),
+            "rules": [{"nonResourceURLs": _DISCOVERY_URLS, "verbs": ["get"]}],
+        },
+        {
+            "metadata": meta("system:public-info-viewer"),
+            "rules": [{"nonResourceURLs": _PUBLIC_INFO_URLS, "verbs": ["get"]}],
+        },
+        {
+            "metadata": meta("system:basic-user"),
+            "rules": [
+                {
+                    "apiGroups": ["authorization.k8s.io"],
+                    "resources": ["selfsubjectaccessreviews", "selfsubjectrulesreviews"],
+                    "verbs": ["create"],
+                },
+                {
+                    "apiGroups": ["authentication.k8s.io"],
+                    "resources": ["selfsubjectreviews"],
+                    "verbs": ["create"],
+                },
+            ],
+        },
+    ]
+
+    def binding(name: str, *groups: str) -> dict[str, Any]:
+        return {
+            "metadata": meta(name),
+            "roleRef": {"apiGroup": RBAC_GROUP, "kind": "ClusterRole", "name": name},
+            "subjects": [{"apiGroup": RBAC_GROUP, "kind": "Group", "name": g} for g in groups],
+        }
+
+    bindings = [
+        binding("cluster-admin", SYSTEM_MASTERS),
+        binding("system:discovery", "system:authenticated"),
+        binding("system:public-info-viewer", "system:authenticated", "system:unauthenticated"),
+        binding("system:basic-user", "system:authenticated"),
+    ]
+    return roles, bindings
