@@ -9,6 +9,9 @@
                                 written; ``problems`` lists every one, each a ``Problem`` (exit code 2)
      +-- ClusterError           the API server refused a request (status code, reason, message)
      |    +-- ApplyError        an object could not be applied; names the object first
+     |    |    +-- AlreadyExists  a create found the name taken (409 AlreadyExists)
+     |    |    +-- Conflict     a write lost a race: stale resourceVersion, or field conflicts (409)
+     |    +-- ClusterAuthError  the server refused our credentials (401); names their source
      +-- GitError               a Git operation failed; names the (redacted) URL and revision
      |    +-- RepoUnreachable   the repository cannot be reached or read (retryable)
      |    |    +-- GitTimeout   a git command ran past its timeout and was killed (retryable)
@@ -70,6 +73,24 @@ class ApplyError(ClusterError):
     ) -> None:
         super().__init__(f"{key}: {message}", code=code, reason=reason, retryable=retryable)
         self.key = key
+
+
+class AlreadyExists(ApplyError):
+    """A create found an object of that name already there (409 ``AlreadyExists``). Whoever
+    created it first won; read it and decide."""
+
+
+class Conflict(ApplyError):
+    """A write lost a race (409 ``Conflict``): an update carried a stale ``resourceVersion``
+    (someone wrote the object since it was read), or a server-side apply met another manager's
+    fields. Re-read and try again; a leader elector takes it as a lost election."""
+
+
+class ClusterAuthError(ClusterError):
+    """The API server refused our credentials (401 Unauthorized): a wrong, expired or revoked
+    token. The message names where the credentials came from (the service account token file,
+    a kubeconfig context), never the token itself. Retrying with the same credentials cannot
+    help; an in-cluster token is re-read when the kubelet rotates it."""
 
 
 class GitError(GitopsError):

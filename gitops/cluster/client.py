@@ -14,7 +14,12 @@ objects must not be turned into generated model classes.
 - Every request is retried with exponential backoff on 429 (honouring ``Retry-After``), 5xx and
   connection errors; conflicts are retried by the caller, which knows whether re-reading helps.
 - Errors become :mod:`gitops.errors` classes naming the object first; a server that cannot be
-  reached at all is :class:`~gitops.errors.ClusterUnreachable`.
+  reached at all is :class:`~gitops.errors.ClusterUnreachable`, one that refuses our credentials
+  (401) :class:`~gitops.errors.ClusterAuthError` naming where they came from, never the token.
+- In a pod (``ClusterOptions(in_cluster=True)``) the service account's token, CA and namespace
+  are read from ``service_account_dir``; the token is re-read whenever the kubelet rotates the
+  file (a ``stat`` before each request, plus once a minute), as client-go's in-cluster config does.
+- ``observer`` sees every HTTP response (or connection failure) as ``(verb, status)``, for metrics.
 """
 
 from __future__ import annotations
@@ -22,10 +27,11 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 import random
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,6 +40,7 @@ from urllib.parse import quote, urlencode
 import urllib3
 from kubernetes import client as k8s_client
 from kubernetes import config as k8s_config
+from kubernetes.client import rest as k8s_rest
 from kubernetes.config.config_exception import ConfigException
 
 import gitops
@@ -43,6 +50,9 @@ from gitops.model import ResourceKey
 log = logging.getLogger(__name__)
 
 USER_AGENT = f"gitops/{gitops.__version__}"
+SERVICE_ACCOUNT_DIR = Path("/var/run/secrets/kubernetes.io/serviceaccount")
+_TOKEN_REREAD = 60.0  # seconds: re-read the token at least this often (client-go: one minute)
+_VERBS = {"GET": "get", "POST": "create", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}
 _AGGREGATED_ACCEPT = (
     "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,"
     "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json"
@@ -54,16 +64,26 @@ class ClusterOptions:
     """How to reach the cluster and how hard to try.
 
     ``kubeconfig``/``context`` select a kubeconfig entry (default: ``$KUBECONFIG`` or
-    ``~/.kube/config``); ``in_cluster`` uses the pod's service account instead.
+    ``~/.kube/config``); ``in_cluster`` uses the pod's service account instead: the API server
+    from ``KUBERNETES_SERVICE_HOST``/``KUBERNETES_SERVICE_PORT``, and ``token``, ``ca.crt`` and
+    ``namespace`` from ``service_account_dir`` (tests point it elsewhere). ``user_agent`` is
+    appended to :data:`USER_AGENT` as a comment (``gitops/0.1.0 (replica-a)``), so that two
+    clients in one cluster can be told apart in audit logs and fault rules.
     """
 
     kubeconfig: Path | None = None
     context: str | None = None
     in_cluster: bool = False
+    service_account_dir: Path = SERVICE_ACCOUNT_DIR
+    user_agent: str = ""
     timeout: float = 30.0  # seconds per request
     retries: int = 5  # attempts after the first, for retryable failures
     backoff: float = 0.2  # first backoff in seconds, doubled each attempt (with jitter)
     max_backoff: float = 10.0
+    # Connections kept open to the API server. The client's default (5 per CPU) is less than
+    # one phase's parallel writes plus the health gate's watches (two per workload in flight),
+    # and a full pool opens and discards a connection per request.
+    pool_size: int = 64
 
 
 @dataclass(frozen=True)
@@ -101,33 +121,180 @@ def _status_message(body: Any, fallback: str) -> tuple[str, str]:
     return fallback, ""
 
 
+def in_cluster_available(
+    environ: Mapping[str, str] | None = None, service_account_dir: Path = SERVICE_ACCOUNT_DIR
+) -> bool:
+    """True when this process looks like it runs in a pod: ``KUBERNETES_SERVICE_HOST`` is set
+    and the service account token is mounted (the CLI's auto-detection)."""
+    env = os.environ if environ is None else environ
+    return bool(env.get("KUBERNETES_SERVICE_HOST")) and (service_account_dir / "token").is_file()
+
+
+def _join_host_port(host: str, port: str) -> str:
+    """Go's ``net.JoinHostPort``: IPv6 literals go in brackets."""
+    return f"[{host}]:{port}" if ":" in host or "%" in host else f"{host}:{port}"
+
+
+class _TokenFile:
+    """A projected service account token, re-read when it changes.
+
+    The kubelet rotates the token by writing a new file and swapping a symlink (``token`` ->
+    ``..data/token``), so a change of the file's identity or mtime (one ``stat``, cheap enough to
+    do before every request) says when to read it again; it is also re-read once a minute in case
+    a filesystem hides the change. A token that cannot be read after the first read keeps the
+    last good one (the swap is atomic, but a read racing it must not fail a request)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        self._signature: tuple[int, int, int, int] | None = None
+        self._token = ""
+        self._read_at = 0.0
+
+    def current(self, force: bool = False) -> str:
+        """The token to send now; raises ConfigError only when no token was ever read."""
+        try:
+            st = os.stat(self.path)
+            signature = (st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size)
+        except OSError as exc:
+            if self._token:
+                return self._token
+            raise errors.ConfigError(
+                f"cannot read the service account token {self.path}: {exc.strerror}"
+            ) from exc
+        with self._lock:
+            stale = time.monotonic() - self._read_at > _TOKEN_REREAD
+            if force or stale or signature != self._signature:
+                try:
+                    token = self.path.read_text().strip()
+                except OSError as exc:
+                    if self._token:
+                        return self._token
+                    raise errors.ConfigError(
+                        f"cannot read the service account token {self.path}: {exc.strerror}"
+                    ) from exc
+                if not token:
+                    if self._token:
+                        return self._token
+                    raise errors.ConfigError(f"the service account token {self.path} is empty")
+                if token != self._token and self._token:
+                    log.info("service account token %s changed; using the new one", self.path)
+                self._token, self._signature, self._read_at = token, signature, time.monotonic()
+            return self._token
+
+    def refresh(self, configuration: Any) -> None:
+        """``Configuration.refresh_api_key_hook``: the client calls it before each request."""
+        configuration.api_key["BearerToken"] = self.current()
+
+
 class Cluster:
     """One API server. Thread-safe: the transport is a pooled urllib3 manager."""
 
-    def __init__(self, api_client: Any, options: ClusterOptions | None = None) -> None:
+    #: Called with ``(verb, status)`` once per HTTP response, retries included; status 0 for a
+    #: connection that failed. Verbs as Kubernetes names them: get, list, watch, create, update,
+    #: patch, delete. It must be quick and thread-safe; an exception in it is logged, not raised.
+    observer: Callable[[str, int], None] | None = None
+
+    def __init__(
+        self,
+        api_client: Any,
+        options: ClusterOptions | None = None,
+        *,
+        namespace: str = "default",
+        credentials: str = "",
+    ) -> None:
         self.api_client = api_client
         self.options = options or ClusterOptions()
-        self.api_client.user_agent = USER_AGENT
+        self.user_agent = USER_AGENT + (f" ({self.options.user_agent})" if self.options.user_agent else "")
+        self.api_client.user_agent = self.user_agent
+        configuration = getattr(self.api_client, "configuration", None)
+        if configuration is not None and configuration.connection_pool_maxsize < self.options.pool_size:
+            configuration.connection_pool_maxsize = self.options.pool_size
+            self.api_client.rest_client = k8s_rest.RESTClientObject(configuration)
+        #: This process's namespace: the service account's in a pod, else the kubeconfig
+        #: context's (``default`` when it names none). Where the daemon keeps its Lease and Events.
+        self.namespace = namespace
+        #: Where the credentials come from, for error messages (never the credentials).
+        self.credentials = credentials or "the client configuration"
         self._discovery: dict[tuple[str, str], ApiResource] | None = None
         self._discovery_lock = threading.Lock()
         self._discoveries = 0  # discoveries fetched so far (see resource_for)
         self.requests = 0  # requests sent, retries included (for metrics and tests)
+        self._token: _TokenFile | None = None  # the in-cluster token, re-read on rotation
 
     @classmethod
     def connect(cls, options: ClusterOptions | None = None) -> Cluster:
         opts = options or ClusterOptions()
+        if opts.in_cluster:
+            return cls._connect_in_cluster(opts)
+        config_file = str(opts.kubeconfig) if opts.kubeconfig else None
         try:
-            if opts.in_cluster:
-                configuration = k8s_client.Configuration()
-                k8s_config.load_incluster_config(client_configuration=configuration)  # type: ignore[no-untyped-call]
-                api = k8s_client.ApiClient(configuration)
-            else:
-                api = k8s_config.new_client_from_config(  # type: ignore[no-untyped-call]
-                    config_file=str(opts.kubeconfig) if opts.kubeconfig else None, context=opts.context
-                )
+            api = k8s_config.new_client_from_config(  # type: ignore[no-untyped-call]
+                config_file=config_file, context=opts.context
+            )
+            contexts, active = k8s_config.list_kube_config_contexts(config_file=config_file)  # type: ignore[no-untyped-call]
         except (ConfigException, OSError) as exc:
             raise errors.ConfigError(f"cannot load the cluster configuration: {exc}") from exc
-        return cls(api, opts)
+        chosen = (
+            next((c for c in contexts or [] if c.get("name") == opts.context), None)
+            if opts.context
+            else active
+        )
+        context = (chosen or {}).get("context") or {}
+        where = config_file or os.environ.get("KUBECONFIG") or "~/.kube/config"
+        name = (chosen or {}).get("name") or "?"
+        return cls(
+            api,
+            opts,
+            namespace=str(context.get("namespace") or "default"),
+            credentials=f'the user of context "{name}" in the kubeconfig {where}',
+        )
+
+    @classmethod
+    def _connect_in_cluster(cls, opts: ClusterOptions) -> Cluster:
+        """The pod's service account (client-go ``rest.InClusterConfig``): https to the
+        ``kubernetes`` Service's address from the environment, verified with the mounted CA,
+        authenticated with the mounted token; the namespace from ``POD_NAMESPACE`` (downward
+        API) or the mounted ``namespace`` file, else ``default``
+        (``clientcmd``'s ``inClusterClientConfig.Namespace``)."""
+        host = os.environ.get("KUBERNETES_SERVICE_HOST", "")
+        port = os.environ.get("KUBERNETES_SERVICE_PORT", "")
+        if not host or not port:
+            raise errors.ConfigError(
+                "cannot load the in-cluster configuration: KUBERNETES_SERVICE_HOST and "
+                "KUBERNETES_SERVICE_PORT must be set (is this process running in a pod?)"
+            )
+        sa_dir = opts.service_account_dir
+        token = _TokenFile(sa_dir / "token")
+        first = token.current()
+        ca = sa_dir / "ca.crt"
+        try:
+            if not ca.read_bytes().strip():
+                raise errors.ConfigError(
+                    f"cannot load the in-cluster configuration: the CA file {ca} is empty"
+                )
+        except OSError as exc:
+            raise errors.ConfigError(
+                f"cannot load the in-cluster configuration: cannot read {ca}: {exc.strerror}"
+            ) from exc
+        namespace = os.environ.get("POD_NAMESPACE", "").strip()
+        if not namespace:
+            with contextlib.suppress(OSError):
+                namespace = (sa_dir / "namespace").read_text().strip()
+        configuration = k8s_client.Configuration()
+        configuration.host = "https://" + _join_host_port(host, port)
+        configuration.ssl_ca_cert = str(ca)
+        configuration.api_key = {"BearerToken": first}
+        configuration.api_key_prefix = {"BearerToken": "Bearer"}
+        configuration.refresh_api_key_hook = token.refresh  # type: ignore[assignment]
+        cluster = cls(
+            k8s_client.ApiClient(configuration),
+            opts,
+            namespace=namespace or "default",
+            credentials=f"the service account token file {token.path}",
+        )
+        cluster._token = token
+        return cluster
 
     @property
     def host(self) -> str:
@@ -149,14 +316,23 @@ class Cluster:
         ok: tuple[int, ...] = (200, 201),
         what: str = "",
         accept: str = "application/json",
+        verb: str = "",
+        timeout: float | None = None,
+        retries: int | None = None,
     ) -> Response:
         """One API call with retries; returns the decoded JSON body of a 2xx answer.
 
         Statuses in ``ok`` are returned; others raise :class:`~gitops.errors.ClusterError`
-        (or :class:`~gitops.errors.ApplyError` when ``what`` names an object).
+        (or :class:`~gitops.errors.ApplyError` when ``what`` names an object; for a 409 its
+        subclasses :class:`~gitops.errors.AlreadyExists` and :class:`~gitops.errors.Conflict`);
+        a 401 raises :class:`~gitops.errors.ClusterAuthError`. ``verb`` is the Kubernetes verb
+        reported to :attr:`observer` (default: from the method; a LIST passes ``list``).
+        ``timeout`` and ``retries`` override the options for this call (a leader elector must
+        not block past its renew deadline).
         """
         url_path = path + ("?" + urlencode(query) if query else "")
-        headers = {"Accept": accept, "User-Agent": USER_AGENT}
+        headers = {"Accept": accept, "User-Agent": self.user_agent}
+        verb = verb or _VERBS.get(method.upper(), method.lower())
         payload: Any = None
         if body is not None:
             headers["Content-Type"] = content_type
@@ -167,6 +343,8 @@ class Cluster:
                 payload = json.dumps(body).encode()
         attempt = 0
         opts = self.options
+        max_retries = opts.retries if retries is None else retries
+        reauthenticated = False
         while True:
             attempt += 1
             try:
@@ -175,18 +353,24 @@ class Cluster:
                 )
                 self.requests += 1
                 raw = self.api_client.call_api(
-                    method, url, header_params=hdrs, body=payload, _request_timeout=opts.timeout
+                    method,
+                    url,
+                    header_params=hdrs,
+                    body=payload,
+                    _request_timeout=opts.timeout if timeout is None else timeout,
                 )
                 data = raw.read()
                 status = raw.status
                 resp_headers = dict(raw.headers or {})
             except (urllib3.exceptions.HTTPError, OSError) as exc:
-                if attempt > opts.retries:
+                self._observe(verb, 0)
+                if attempt > max_retries:
                     raise errors.ClusterUnreachable(
                         f"cannot reach the Kubernetes API at {self.host}: {type(exc).__name__}: {exc}"
                     ) from exc
                 self._sleep(attempt, None)
                 continue
+            self._observe(verb, status)
             try:
                 decoded: Any = json.loads(data) if data else None
             except ValueError:
@@ -194,17 +378,46 @@ class Cluster:
             if status in ok:
                 return Response(status, decoded, resp_headers)
             retryable = status == 429 or status >= 500
-            if retryable and attempt <= opts.retries:
+            if retryable and attempt <= max_retries:
                 self._sleep(attempt, resp_headers.get("Retry-After") or resp_headers.get("retry-after"))
                 continue
             message, reason = _status_message(decoded, f"HTTP {status}")
+            if status == 401:
+                # A rotated token the stat check missed (same mtime and inode): read it again
+                # and retry once before giving up.
+                if self._token is not None and not reauthenticated:
+                    reauthenticated = True
+                    before = self.api_client.configuration.api_key.get("BearerToken")
+                    if self._token.current(force=True) != before:
+                        continue
+                raise self._auth_error(message, reason, what)
             if what:
-                raise errors.ApplyError(
-                    what, message, code=status, reason=reason, retryable=retryable or status == 409
-                )
+                if status == 409:
+                    cls = errors.AlreadyExists if reason == "AlreadyExists" else errors.Conflict
+                    raise cls(what, message, code=status, reason=reason, retryable=True)
+                raise errors.ApplyError(what, message, code=status, reason=reason, retryable=retryable)
             raise errors.ClusterError(
                 message, code=status, reason=reason, retryable=retryable or status == 409
             )
+
+    def _auth_error(self, message: str, reason: str, what: str = "") -> errors.ClusterAuthError:
+        """A 401: names the server and where the credentials came from, never the token (the
+        server's message is a fixed text such as ``Unauthorized``)."""
+        prefix = f"{what}: " if what else ""
+        return errors.ClusterAuthError(
+            f"{prefix}the Kubernetes API at {self.host} refused the credentials from "
+            f"{self.credentials} (401 {reason or 'Unauthorized'}: {message})",
+            code=401,
+            reason=reason or "Unauthorized",
+        )
+
+    def _observe(self, verb: str, status: int) -> None:
+        observer = self.observer
+        if observer is not None:
+            try:
+                observer(verb, status)
+            except Exception:  # metrics must never fail a request
+                log.exception("the cluster request observer failed")
 
     def _sleep(self, attempt: int, retry_after: str | None) -> None:
         opts = self.options
@@ -330,7 +543,7 @@ class Cluster:
         """The pages of one LIST (``continue`` tokens followed), their items given the
         ``apiVersion`` and ``kind`` a LIST leaves out."""
         while True:
-            body = self.request("GET", res.path(namespace), query=query).body
+            body = self.request("GET", res.path(namespace), query=query, verb="list").body
             for item in body.get("items", []):
                 item.setdefault("apiVersion", res.api_version)
                 item.setdefault("kind", res.kind)
@@ -340,10 +553,58 @@ class Cluster:
                 return
             query = {**query, "continue": token}
 
-    def get(self, key: ResourceKey) -> dict[str, Any] | None:
+    def get(
+        self, key: ResourceKey, *, timeout: float | None = None, retries: int | None = None
+    ) -> dict[str, Any] | None:
+        """One object, or None when there is none. ``timeout``/``retries`` as in :meth:`request`."""
         res = self._resource(key)
-        resp = self.request("GET", res.path(key.namespace, key.name), ok=(200, 404), what=str(key))
+        resp = self.request(
+            "GET",
+            res.path(key.namespace, key.name),
+            ok=(200, 404),
+            what=str(key),
+            timeout=timeout,
+            retries=retries,
+        )
         return resp.body if resp.status == 200 else None
+
+    def create(
+        self, body: Mapping[str, Any], *, timeout: float | None = None, retries: int | None = None
+    ) -> dict[str, Any]:
+        """POST a new object; returns what the server stored. A name already taken raises
+        :class:`~gitops.errors.AlreadyExists`. ``timeout``/``retries`` as in :meth:`request`
+        (a connection lost after the server committed makes a retry meet AlreadyExists)."""
+        key = ResourceKey.of(body)
+        res = self._resource(key)
+        resp = self.request(
+            "POST", res.path(key.namespace), body=dict(body), what=str(key), timeout=timeout, retries=retries
+        )
+        result: dict[str, Any] = resp.body
+        return result
+
+    def replace(
+        self, body: Mapping[str, Any], *, timeout: float | None = None, retries: int | None = None
+    ) -> dict[str, Any]:
+        """PUT a whole object, conditional on the ``metadata.resourceVersion`` it carries (from
+        the read it is based on); returns what the server stored. A write since that read
+        raises :class:`~gitops.errors.Conflict`; a missing object an ApplyError with code 404.
+        An unconditional replace would overwrite whatever someone else wrote, so a body
+        without resourceVersion is a programming error (ValueError)."""
+        key = ResourceKey.of(body)
+        if not (body.get("metadata") or {}).get("resourceVersion"):
+            raise ValueError(f"{key}: replace needs metadata.resourceVersion from the object it is based on")
+        res = self._resource(key)
+        resp = self.request(
+            "PUT",
+            res.path(key.namespace, key.name),
+            body=dict(body),
+            ok=(200, 201),
+            what=str(key),
+            timeout=timeout,
+            retries=retries,
+        )
+        result: dict[str, Any] = resp.body
+        return result
 
     def apply(
         self, obj: Mapping[str, Any], *, manager: str, force: bool = True, dry_run: bool = False
@@ -522,17 +783,22 @@ class Watch:
         _, url, headers, _, _ = api.param_serialize(
             "GET",
             self.res.path(self.namespace) + "?" + urlencode(query),
-            header_params={"Accept": "application/json", "User-Agent": USER_AGENT},
+            header_params={"Accept": "application/json", "User-Agent": self.cluster.user_agent},
             auth_settings=["BearerToken"],
         )
         self.cluster.requests += 1
-        response = api.rest_client.pool_manager.request(
-            "GET",
-            url,
-            headers=headers,
-            preload_content=False,
-            timeout=urllib3.Timeout(connect=self.cluster.options.timeout, read=seconds + 30),
-        )
+        try:
+            response = api.rest_client.pool_manager.request(
+                "GET",
+                url,
+                headers=headers,
+                preload_content=False,
+                timeout=urllib3.Timeout(connect=self.cluster.options.timeout, read=seconds + 30),
+            )
+        except (urllib3.exceptions.HTTPError, OSError):
+            self.cluster._observe("watch", 0)
+            raise
+        self.cluster._observe("watch", response.status)
         with self._lock:
             self._response = response
         try:
@@ -548,6 +814,8 @@ class Watch:
                 message, reason = _status_message(decoded, f"HTTP {response.status}")
                 if response.status == 429 or response.status >= 500:
                     raise urllib3.exceptions.HTTPError(message)
+                if response.status == 401:
+                    raise self.cluster._auth_error(message, reason)
                 raise errors.ClusterError(message, code=response.status, reason=reason)
             pending = b""
             for chunk in response.stream(64 * 1024):
