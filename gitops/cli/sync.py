@@ -1,4 +1,4 @@
-"""``gitops sync``, ``gitops diff``, ``gitops plan`` and ``gitops history``.
+"""``gitops sync``, ``gitops diff``, ``gitops plan``, ``gitops history`` and ``gitops rollback``.
 
 Exit codes (documented in every ``--help``): 0 synced or nothing to change, 1 the sync failed
 or is degraded (``diff``: there are changes), 2 bad input or config, 3 cluster unreachable.
@@ -24,10 +24,10 @@ from rich.table import Table
 from gitops import errors
 from gitops.cluster import Cluster, ClusterOptions
 from gitops.config import App, parse_config
-from gitops.engine import Engine, SyncOptions
+from gitops.engine import Engine, SyncOptions, SyncOutcome
 from gitops.git import GitOptions, Source
 from gitops.history import History
-from gitops.model import Action, Change, SyncRecord, SyncResult
+from gitops.model import Action, Change, SyncRecord, SyncResult, Trigger
 
 DEFAULT_CONFIG = "gitops.yaml"
 EXIT_CODES = (
@@ -135,6 +135,14 @@ def _target(params: dict[str, Any]) -> Iterator[Target]:
                 Path.cwd(),
             )
         ]
+    with _connect(params, apps) as target:
+        yield target
+
+
+@contextlib.contextmanager
+def _connect(params: dict[str, Any], apps: list[App]) -> Iterator[Target]:
+    """The cluster (``--local``, ``--kubeconfig``/``--context``, ``--in-cluster``) and the
+    history (``--history-db``) that a command works with, closed when it ends."""
     stack = contextlib.ExitStack()
     try:
         if params["local"]:
@@ -250,6 +258,7 @@ def _record_json(record: SyncRecord) -> dict[str, Any]:
         "started": record.started,
         "finished": record.finished,
         "error": record.error,
+        "message": record.message,
         "changes": [c.to_json() for c in record.changes],
     }
 
@@ -293,6 +302,8 @@ def _print_record(console: Console, record: SyncRecord, *, verbose: bool, dry_ru
     )
     if record.error:
         console.print(f"[red]error:[/] {escape(record.error)}")
+    if record.message:
+        console.print(escape(record.message))
 
 
 @click.command("sync", epilog=EXIT_CODES)
@@ -337,16 +348,107 @@ def sync_cmd(**params: Any) -> None:
                         wait=params["wait"],
                     )
                     outcome = target.engine.sync(app, opts)
-                record = outcome.record
-                if output == "json":
-                    click.echo(json.dumps({**_record_json(record), "dryRun": params["dry_run"]}))
-                else:
-                    _print_record(console, record, verbose=params["verbose"], dry_run=params["dry_run"])
+                _print_outcome(console, outcome, output, params["verbose"], params["dry_run"])
                 # 2 for invalid manifests, 3 for an unreachable cluster, 1 for a failed write
                 worst = max(worst, outcome.exit_code)
     except errors.GitopsError as exc:
         _fail(exc, output)
     sys.exit(worst)
+
+
+def _print_outcome(console: Console, outcome: SyncOutcome, output: str, verbose: bool, dry_run: bool) -> None:
+    """A sync's record, and the auto-rollback's after it (JSON: under ``rollback``)."""
+    record = outcome.record
+    if output == "json":
+        body = {**_record_json(record), "dryRun": dry_run}
+        if outcome.rollback is not None:
+            body["rollback"] = _record_json(outcome.rollback.record)
+            body["rolledBackFrom"] = outcome.rolled_back_from
+        click.echo(json.dumps(body))
+        return
+    _print_record(console, record, verbose=verbose, dry_run=dry_run)
+    if outcome.rollback is not None:
+        console.print("auto-rollback:")
+        _print_record(console, outcome.rollback.record, verbose=verbose)
+
+
+@click.command("rollback", epilog=EXIT_CODES)
+@click.argument("app_name", metavar="APP")
+@click.option(
+    "--to",
+    "to",
+    type=int,
+    help="History entry to restore [default: the last successful one before the current state].",
+)
+@_file_option("--config", "config_file", help="Apps config file (the app's prune rules, rollout policy ...).")
+@_file_option("--kubeconfig", help="Kubeconfig (default: $KUBECONFIG or ~/.kube/config).")
+@click.option("--context", help="Kubeconfig context.")
+@click.option("--in-cluster", is_flag=True, help="Use the pod's service account.")
+@click.option("--local", is_flag=True, help="Use the embedded local cluster (no Kubernetes needed).")
+@_file_option("--local-state", help="State file of the local cluster [default: the user state dir].")
+@_HISTORY_DB_OPTION
+@_OUTPUT_OPTION
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
+@click.option(
+    "--prune/--no-prune",
+    default=None,
+    help="Delete objects of the app that the entry did not have [default: on, or the app config's prune].",
+)
+@click.option(
+    "--wait/--no-wait",
+    default=True,
+    show_default=True,
+    help="Wait for restored workloads to be healthy before the next phase (the health gate).",
+)
+@click.option("--verbose", "-v", is_flag=True, help="List unchanged objects too.")
+def rollback_cmd(**params: Any) -> None:
+    """Restore APP to the state of a history entry (default: the last successful one before the
+    current state), recorded as a new entry with trigger rollback.
+
+    The entry's stored manifests are re-applied exactly (no render, no Git) in phases under
+    the health gate, and objects of the app that the entry did not have are pruned (under the
+    usual prune protections; --no-prune keeps them). Secret values are never kept in history:
+    a Secret whose live values match the entry's fingerprint stays as it is, any other is read
+    from Git at the entry's revision and checked; if neither works, nothing is written.
+
+    Example: gitops rollback web --to 12 --kubeconfig ~/.kube/config
+    """
+    output = params["output"]
+    console = _console(params)
+    name = params["app_name"]
+    try:
+        apps: list[App]
+        if params["config_file"]:
+            try:
+                text = params["config_file"].read_text()
+            except OSError as exc:
+                raise errors.ConfigError(f"{params['config_file']}: {exc.strerror or exc}") from exc
+            apps = [
+                _resolve_repo(
+                    parse_config(text, str(params["config_file"])).app(name), params["config_file"].parent
+                )
+            ]
+        else:
+            apps = []
+        with _connect(params, apps) as target:
+            history = target.engine.history
+            assert history is not None
+            if apps:
+                app = apps[0]
+            else:
+                # No config: the app as its history knows it (repository and path of its last
+                # entry: where a Secret's values are read from, if one must be).
+                last = history.list(name, limit=1)
+                if not last:
+                    raise errors.ConfigError(f"no history of an app named {name}")
+                app = App(name=name, repo=last[0].repo, path=last[0].path or ".", prune=True)
+            opts = SyncOptions(trigger=Trigger.ROLLBACK, prune=params["prune"], wait=params["wait"])
+            outcome = target.engine.rollback(app, params["to"], opts)
+        _print_outcome(console, outcome, output, params["verbose"], False)
+    except errors.GitopsError as exc:
+        _fail(exc, output)
+        return
+    sys.exit(outcome.exit_code)
 
 
 @click.command(

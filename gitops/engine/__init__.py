@@ -1,4 +1,5 @@
-"""One sync end to end (the reconciler) and, later, the rollout gate.
+"""One sync end to end (the reconciler), the rollout gate (``rollout``), and what history keeps
+for a rollback and how it is restored (``restore``).
 
 Imports the pure packages and the I/O packages' interfaces, and nothing above it.
 """

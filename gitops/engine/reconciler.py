@@ -20,7 +20,14 @@ by recomputing from Git and the cluster, never from half-written local state.
    most ``maxConcurrent`` Deployments rolling out at once. Deployments without a strategy get
    the app's rollout policy in step 4 (an invalid one refuses the plan).
 6. **Record**: a history entry whatever the outcome; the rendered manifests of a successful
-   sync are kept for rollback.
+   sync are kept for rollback (Secrets as keyed fingerprints, never values:
+   ``gitops.engine.restore``).
+
+Beyond one sync (issue 5): with the app's ``autoRollback``, workloads that fail the health gate
+are restored from the last successful sync's manifests as an entry of its own
+(:meth:`Engine.sync`); :meth:`Engine.rollback` restores a whole entry through the same plan
+and execute path; ``SyncOptions.cancel`` stops the health gate's waits at once (a newer
+revision arrived).
 
 Secret values never leave this module in a message: server errors are scrubbed of every value
 the desired Secrets carry, raw or base64.
@@ -46,7 +53,7 @@ from gitops import plan as plan_mod
 from gitops.cluster import Cluster
 from gitops.config import App
 from gitops.diff import views as diff_views
-from gitops.engine import rollout
+from gitops.engine import restore, rollout
 from gitops.git import Source, redact_url
 from gitops.history import History
 from gitops.model import (
@@ -89,6 +96,12 @@ class SyncOptions:
     wait: bool = True
     # Called with (writes done, writes planned) as the sync goes (the CLI's progress bar).
     progress: Callable[[int, int], None] | None = None
+    # Set (from any thread) when a newer revision arrived: the health gate's waits stop at
+    # once, and the sync ends Failed ("cancelled: a newer revision arrived while waiting for
+    # <object>") before Services and prune, with no auto-rollback. Checked before each phase
+    # too. An Event with a ``reason`` attribute (a str, e.g. "the daemon is shutting down")
+    # has it in the message instead.
+    cancel: threading.Event | None = None
 
 
 @dataclass(frozen=True)
@@ -111,11 +124,21 @@ class SyncOutcome:
     whatever its writes did (a refused write is an entry of ``record.changes``). Only the class
     is kept: the message, scrubbed of Secret values, is ``record.error``, and an exception
     object here could carry an unscrubbed one to a log.
+
+    ``rollback`` is the outcome of the auto-rollback that followed this failed sync (its own
+    history entry, trigger ``auto-rollback``; its ``record.result`` says whether the workloads
+    are healthy again), None when none ran (``record.message`` then says why, when it was
+    wanted). ``rolled_back_from`` is this sync's revision when an auto-rollback ran, '' else:
+    a daemon shows "rolled back from REV, waiting for a new commit" and does not sync that
+    revision again. ``cancelled`` is True when ``SyncOptions.cancel`` stopped the sync.
     """
 
     record: SyncRecord
     plan: Plan | None = None
     stopped_by: type[errors.GitopsError] | None = None
+    rollback: SyncOutcome | None = None
+    rolled_back_from: str = ""
+    cancelled: bool = False
 
     @property
     def exit_code(self) -> int:
@@ -124,6 +147,46 @@ class SyncOutcome:
         if self.stopped_by is not None:
             return self.stopped_by.exit_code
         return self.record.result.exit_code
+
+
+@dataclass(frozen=True)
+class _Executed:
+    """What executing a plan did: every change, whether it failed, and the error when no
+    change carries it. ``unhealthy``: the workloads applied and not healthy when the health
+    gate failed (empty when a write failed or the wait was cancelled)."""
+
+    changes: list[Change]
+    failed: bool
+    error: str = ""
+    unhealthy: tuple[ResourceKey, ...] = ()
+    cancelled: bool = False
+
+
+@dataclass(frozen=True)
+class _AutoRollback:
+    """What an auto-rollback restores (``target``'s stored bodies of ``resources``), and the
+    note for the failed entry."""
+
+    note: str
+    target: SyncRecord | None
+    resources: tuple[Resource, ...]
+
+
+@dataclass(frozen=True)
+class _RolledOut:
+    results: dict[ResourceKey, Change]
+    unhealthy: tuple[ResourceKey, ...] = ()
+    cancelled: bool = False
+
+
+def _cancel_reason(cancel: threading.Event | None) -> str:
+    """Why a sync was cancelled: the event's ``reason`` when it has one (see SyncOptions)."""
+    reason = getattr(cancel, "reason", "")
+    return reason if isinstance(reason, str) and reason else "a newer revision arrived"
+
+
+def _short(revision: str) -> str:
+    return revision[:8] if revision else "?"
 
 
 class Engine:
@@ -169,18 +232,34 @@ class Engine:
             raise errors.ConfigError("\n".join(problems))
 
     def live(self, app: App, desired: Sequence[Resource]) -> dict[ResourceKey, dict[str, Any]]:
-        """Step 3: the app's objects, one LIST per kind used now or in the last recorded sync."""
+        """Step 3: the app's objects, one LIST per kind used now or in the last recorded sync.
+
+        An app confined to ``allowedNamespaces`` LISTs a namespaced kind once per allowed
+        namespace instead of across the cluster: it may be running with only namespaced RBAC
+        (the Helm chart's default Roles), which cannot list across namespaces; an object in
+        another namespace is not the app's anyway (the plan refuses it)."""
         kinds = {(r.key.group, r.key.kind) for r in desired}
         if self.history is not None:
             kinds |= self.history.last_kinds(app.name)
         selector = f"{pruning.TRACKING_LABEL}={app.name}"
         found: dict[ResourceKey, dict[str, Any]] = {}
 
-        def one_kind(gk: tuple[str, str]) -> list[dict[str, Any]]:
-            return self.cluster.list(gk[0], gk[1], selector)
+        def scopes(gk: tuple[str, str], wanted: Sequence[str] = ()) -> list[str]:
+            res = self.cluster.resource_for(*gk)
+            if not app.allowed_namespaces or res is None or not res.namespaced:
+                return [""]
+            return (
+                sorted(set(wanted) & set(app.allowed_namespaces)) if wanted else list(app.allowed_namespaces)
+            )
+
+        listings = [(gk, ns) for gk in sorted(kinds) for ns in scopes(gk)]
+
+        def one_list(item: tuple[tuple[str, str], str]) -> list[dict[str, Any]]:
+            (group, kind), ns = item
+            return self.cluster.list(group, kind, selector, namespace=ns)
 
         with ThreadPoolExecutor(max_workers=8) as pool:
-            for items in pool.map(one_kind, sorted(kinds)):
+            for items in pool.map(one_list, listings):
                 for obj in items:
                     found[ResourceKey.of(obj)] = obj
         # Desired objects missing from the labelled LISTs may exist without our label (adoption).
@@ -202,7 +281,12 @@ class Engine:
             keys = missing[gk]
             if len(keys) > _GET_THRESHOLD:
                 wanted = set(keys)
-                return [(k, o) for o in self.cluster.list(gk[0], gk[1]) if (k := ResourceKey.of(o)) in wanted]
+                return [
+                    (k, o)
+                    for ns in scopes(gk, [k.namespace for k in keys])
+                    for o in self.cluster.list(gk[0], gk[1], namespace=ns)
+                    if (k := ResourceKey.of(o)) in wanted
+                ]
             out = []
             for key in keys:
                 current = self.cluster.get(key)
@@ -238,8 +322,102 @@ class Engine:
     def sync(self, app: App, options: SyncOptions | None = None) -> SyncOutcome:
         """Steps 1-6. Never raises for a failed sync: the outcome's record says what happened
         (result Failed, the error, the changes made before it); raises only for errors of the
-        history itself."""
+        history itself.
+
+        With ``app.rollout.auto_rollback``, a sync whose workloads fail the health gate
+        (Degraded, or not healthy by the timeout; not a refused write, not a cancelled wait)
+        is followed by an auto-rollback (:meth:`_auto_rollback`): its own history entry, in
+        the outcome's ``rollback``."""
         opts = options or SyncOptions()
+        return self._run(app, opts, lambda: self.render(app, schema=opts.schema), auto_rollback=True)
+
+    def rollback(self, app: App, to: int | None = None, options: SyncOptions | None = None) -> SyncOutcome:
+        """Restore the state of history entry ``to`` (default: the newest successful entry
+        before the current one whose manifests differ from it; the current one is the newest
+        successful entry with manifests), recorded as a new entry with trigger ``rollback``
+        (whatever ``options.trigger`` says: the CLI and the daemon's API both call this).
+
+        The stored manifests are re-applied exactly (no render, no Git) through the same plan
+        and execute path as a sync: phases, the rollout policy and health gate, and prune of
+        what the entry did not have (the app's prune setting, or ``options.prune``, under the
+        usual prune protections). Secret values are not in history: see
+        :mod:`gitops.engine.restore` for how they come back (live values matching the stored
+        fingerprint, else Git at the entry's revision, else the rollback fails before any
+        write, naming the Secret).
+
+        Raises RestoreError (a ConfigError) when there is no such entry or nothing to return
+        to, before anything is recorded; any later failure is the outcome's record, as for
+        :meth:`sync`."""
+        opts = replace(options or SyncOptions(), trigger=Trigger.ROLLBACK)
+        history = self.history
+        if history is None:
+            raise restore.RestoreError(f"{app.name}: rollback needs the sync history")
+        target = self._rollback_target(history, app, to)
+        stored = history.manifests(target.id)
+        assert stored is not None  # _rollback_target only returns entries with manifests
+        source_app = replace(app, revision=target.revision, path=target.path or app.path)
+        where = f"revision {_short(target.revision)} of {redact_url(app.repo)}"
+        resources = restore.stored_resources(stored)
+
+        def produce() -> Rendered:
+            resolved = resources
+            if any(restore.needs_values(r) for r in resources):
+                resolved = restore.resolve_secrets(
+                    resources,
+                    history.fingerprint_key,
+                    self.cluster.get,
+                    lambda: {r.key: r for r in self.render(source_app, schema=False).resources},
+                    where,
+                )
+            return Rendered(
+                target.revision, target.author, target.commit_date, target.subject, tuple(resolved)
+            )
+
+        def describe(result: SyncResult) -> str:
+            done = "restored" if not result.failed else "tried to restore"
+            return f"{done} history #{target.id} (revision {_short(target.revision)})"
+
+        return self._run(source_app, opts, produce, describe=describe)
+
+    def _rollback_target(self, history: History, app: App, to: int | None) -> SyncRecord:
+        if to is not None:
+            record = history.get(to)
+            if record is None or record.app != app.name:
+                raise restore.RestoreError(f"{app.name}: no history entry #{to} of this app")
+            if record.result.failed or history.manifests_digest(to) is None:
+                raise restore.RestoreError(
+                    f"{app.name}: history entry #{to} ({record.result.value}, trigger {record.trigger.value}) "
+                    "has no stored manifests to restore: only successful full syncs do"
+                )
+            return record
+        current = history.restorable(app.name)
+        if current is None:
+            raise restore.RestoreError(f"{app.name}: no successful sync in history to roll back to")
+        digest = history.manifests_digest(current.id)
+        candidate = history.restorable(app.name, before=current.id)
+        while candidate is not None and history.manifests_digest(candidate.id) == digest:
+            candidate = history.restorable(app.name, before=candidate.id)
+        if candidate is None:
+            raise restore.RestoreError(
+                f"{app.name}: no successful sync before history #{current.id} with other manifests "
+                "to roll back to"
+            )
+        return candidate
+
+    def _run(
+        self,
+        app: App,
+        opts: SyncOptions,
+        produce: Callable[[], Rendered],
+        *,
+        auto_rollback: bool = False,
+        describe: Callable[[SyncResult], str] | None = None,
+        only: frozenset[ResourceKey] | None = None,
+    ) -> SyncOutcome:
+        """One recorded sync of what ``produce`` returns (rendered from Git, or restored from
+        history): begin, plan, execute, finish. ``only``: apply just these objects and prune
+        nothing (an auto-rollback); its entry then keeps no manifests, as it is no full state.
+        ``describe`` gives the record's message from its result."""
         started = _now()
         record = SyncRecord(
             app=app.name,
@@ -256,8 +434,10 @@ class Engine:
         manifests_out: list[dict[str, Any]] | None = None
         secrets: list[str] = []
         stopped_by: type[errors.GitopsError] | None = None
+        executed: _Executed | None = None
+        rendered: Rendered | None = None
         try:
-            rendered = self.render(app, schema=opts.schema)
+            rendered = produce()
             record = replace(
                 record,
                 revision=rendered.revision,
@@ -266,27 +446,122 @@ class Engine:
                 subject=rendered.subject,
             )
             secrets = _secret_values(rendered.resources)
-            outcome_plan = self.plan(app, rendered, opts)
-            changes, failed = self._execute(outcome_plan, app, opts, secrets)
-            if failed:
+            if only is not None:
+                outcome_plan = replace(self.plan(app, rendered, replace(opts, prune=False)), prune=())
+            else:
+                outcome_plan = self.plan(app, rendered, opts)
+            executed = self._execute(outcome_plan, app, opts, secrets)
+            changes = executed.changes
+            if executed.failed:
                 result = SyncResult.FAILED
-                error = next((c.message for c in changes if c.error), "a write failed")
+                error = next((c.message for c in changes if c.error), executed.error or "a write failed")
             else:
                 result = SyncResult.NO_CHANGE if outcome_plan.is_noop else SyncResult.SUCCEEDED
                 error = ""
-                manifests_out = [_for_history(o) for p in outcome_plan.phases for o in p.objects]
+                if only is None:
+                    key = (
+                        self.history.fingerprint_key
+                        if self.history is not None and entry is not None
+                        else None
+                    )
+                    manifests_out = [
+                        restore.for_history(o, key) for p in outcome_plan.phases for o in p.objects
+                    ]
             record = replace(record, result=result, changes=ChangeSet(tuple(changes)), error=error)
         except errors.GitopsError as exc:
             record = replace(record, result=SyncResult.FAILED, error=_scrub(str(exc), secrets))
             stopped_by = type(exc)
+        if describe is not None:
+            record = replace(record, message=describe(record.result))
+        prepared: _AutoRollback | None = None
+        if (
+            auto_rollback
+            and app.rollout.auto_rollback
+            and executed is not None
+            and rendered is not None
+            and executed.unhealthy
+            and not executed.cancelled
+            and entry is not None
+        ):
+            prepared = self._prepare_auto_rollback(app, executed.unhealthy, rendered.revision)
+            record = replace(record, message=prepared.note)
         record = replace(record, finished=_now())
         if self.history is not None and entry is not None:
             record = self.history.finish(entry, record, manifests_out)
-        return SyncOutcome(record, outcome_plan, stopped_by)
+        outcome = SyncOutcome(
+            record, outcome_plan, stopped_by, cancelled=bool(executed and executed.cancelled)
+        )
+        if prepared is not None and prepared.target is not None and prepared.resources:
+            outcome = replace(
+                outcome,
+                rollback=self._auto_rollback(app, opts, prepared, record),
+                rolled_back_from=record.revision,
+            )
+        return outcome
 
-    def _execute(
-        self, plan: Plan, app: App, opts: SyncOptions, secrets: list[str]
-    ) -> tuple[list[Change], bool]:
+    def _prepare_auto_rollback(
+        self, app: App, unhealthy: Sequence[ResourceKey], bad_revision: str
+    ) -> _AutoRollback:
+        """What an auto-rollback of ``unhealthy`` would restore, and the note for the failed
+        entry: which workloads go back to which entry, or why none does (nothing is deleted:
+        a workload new in this commit is left as it is)."""
+        assert self.history is not None
+        names = ", ".join(str(k) for k in unhealthy)
+        target = self.history.restorable(app.name)
+        stored = self.history.manifests(target.id) if target is not None else None
+        if target is None or stored is None:
+            return _AutoRollback(
+                f"no auto-rollback of {names}: no earlier successful sync to roll back to", None, ()
+            )
+        by_key = {r.key: r for r in restore.stored_resources(stored)}
+        found = tuple(by_key[k] for k in unhealthy if k in by_key)
+        new = [str(k) for k in unhealthy if k not in by_key]
+        parts = []
+        if found:
+            keys = ", ".join(str(r.key) for r in found)
+            parts.append(
+                f"auto-rollback of {keys} from {_short(bad_revision)} to {_short(target.revision)} "
+                f"(history #{target.id}) follows"
+            )
+        else:
+            parts.append("no auto-rollback")
+        if new:
+            parts.append(
+                f"{', '.join(new)} not rolled back: new in this commit (not in history #{target.id}), "
+                "left as it is"
+            )
+        return _AutoRollback("; ".join(parts), target, found)
+
+    def _auto_rollback(
+        self, app: App, opts: SyncOptions, prepared: _AutoRollback, failed: SyncRecord
+    ) -> SyncOutcome:
+        """Re-apply the stored manifests of the workloads that failed, wait for them under the
+        same health gate, and record it as its own entry (trigger auto-rollback)."""
+        target = prepared.target
+        assert target is not None
+        keys = ", ".join(str(r.key) for r in prepared.resources)
+        resources = prepared.resources
+
+        def produce() -> Rendered:
+            return Rendered(target.revision, target.author, target.commit_date, target.subject, resources)
+
+        def describe(result: SyncResult) -> str:
+            done = "rolled back" if not result.failed else "failed to roll back"
+            return (
+                f"{done} {keys} from {_short(failed.revision)} to {_short(target.revision)} "
+                f"(history #{target.id}); the failed sync is #{failed.id}"
+            )
+
+        rollback_opts = replace(opts, trigger=Trigger.AUTO_ROLLBACK, prune=False, progress=None)
+        return self._run(
+            app,
+            rollback_opts,
+            produce,
+            describe=describe,
+            only=frozenset(r.key for r in resources),
+        )
+
+    def _execute(self, plan: Plan, app: App, opts: SyncOptions, secrets: list[str]) -> _Executed:
         changes: list[Change] = []
         pretend = _created_in_pretence(plan) if opts.dry_run else None
         total, done = plan.writes, [0]
@@ -299,6 +574,13 @@ class Engine:
                     opts.progress(done[0], total)
 
         for phase in plan.phases:
+            if opts.cancel is not None and opts.cancel.is_set():
+                return _Executed(
+                    changes,
+                    True,
+                    f"cancelled: {_cancel_reason(opts.cancel)} before the {phase.phase.label} phase",
+                    cancelled=True,
+                )
             to_apply = {o.key: o for o in phase.to_apply()}
 
             def apply_one(item: tuple[Resource, Change]) -> Change:
@@ -330,15 +612,23 @@ class Engine:
             work = [(to_apply[c.key], c) for c in phase.changes if c.key in to_apply]
             results: dict[ResourceKey, Change] = {}
             gated = opts.wait and not opts.dry_run and any(rollout.is_workload(r.key) for r, _ in work)
+            rolled = _RolledOut({})
             if gated:
-                results = self._roll_out(work, lambda item: _then(apply_one(item), tick), app)
+                rolled = self._roll_out(work, lambda item: _then(apply_one(item), tick), app, opts.cancel)
+                results = rolled.results
             elif work:
                 with ThreadPoolExecutor(max_workers=max(1, opts.parallelism)) as pool:
                     results = {c.key: c for c in pool.map(lambda item: _then(apply_one(item), tick), work)}
             phase_changes = [results.get(c.key, c) for c in phase.changes]
             changes.extend(phase_changes)
-            if any(c.error for c in phase_changes):
-                return changes, True
+            if rolled.cancelled or any(c.error for c in phase_changes):
+                return _Executed(
+                    changes,
+                    True,
+                    f"cancelled: {_cancel_reason(opts.cancel)}" if rolled.cancelled else "",
+                    unhealthy=rolled.unhealthy,
+                    cancelled=rolled.cancelled,
+                )
             applied_crds = [
                 k
                 for k in to_apply
@@ -356,7 +646,7 @@ class Engine:
                             error=True,
                         )
                     )
-                    return changes, True
+                    return _Executed(changes, True)
                 self.cluster.resources(refresh=True)
         for change in plan.prune:
             if change.action is not Action.PRUNE:
@@ -368,28 +658,53 @@ class Engine:
                 tick()
             except errors.GitopsError as exc:
                 changes.append(replace(change, message=_scrub(str(exc), secrets), error=True))
-                return changes, True
-        return changes, False
+                return _Executed(changes, True)
+        return _Executed(changes, False)
 
     def _roll_out(
         self,
         work: Sequence[tuple[Resource, Change]],
         apply_one: Callable[[tuple[Resource, Change]], Change],
         app: App,
-    ) -> dict[ResourceKey, Change]:
+        cancel: threading.Event | None = None,
+    ) -> _RolledOut:
         """Apply a phase with workloads in order and wait for each applied workload to be
         healthy (the health gate), with at most ``maxConcurrent`` Deployments rolling out at
         once (0: no limit): the next Deployment is applied when a slot frees. The first failed
         rollout or write stops the phase: what was not applied yet says so, and the failed
-        workload's change carries the error (naming it and its pods' state)."""
+        workload's change carries the error (naming it and its pods' state). ``cancel`` set
+        stops every wait at once (and the phase: nothing more is applied).
+
+        The result's ``unhealthy`` lists, when the gate failed a workload, every workload this
+        phase applied that was not healthy by then (what an auto-rollback restores)."""
         limit = app.rollout.max_concurrent
         gate = rollout.Gate(self.cluster, app.rollout.timeout)
         cond = threading.Condition()
         rolling = [0]  # Deployments applied and not yet healthy
         pending = [0]  # workloads applied and not yet healthy
         failure: list[ResourceKey] = []
+        gate_failed = [False]
+        cancelled = [False]
+        healthy: set[ResourceKey] = set()
         results: dict[ResourceKey, Change] = {}
         waiters = ThreadPoolExecutor(max_workers=max(1, len(work)), thread_name_prefix="gitops-rollout")
+        finished = threading.Event()
+
+        def watch_cancel() -> None:
+            # threading.Event has no callback: one thread per rolled-out phase checks it.
+            assert cancel is not None
+            while not finished.wait(0.05):
+                if cancel.is_set():
+                    gate.cancel(_cancel_reason(cancel))  # first: a wait ending now says it was cancelled
+                    with cond:
+                        cancelled[0] = True
+                        cond.notify_all()
+                    return
+
+        canceller = None
+        if cancel is not None:
+            canceller = threading.Thread(target=watch_cancel, daemon=True, name="gitops-rollout-cancel")
+            canceller.start()
 
         def wait_healthy(key: ResourceKey, slot: bool) -> None:
             try:
@@ -400,9 +715,13 @@ class Engine:
                 pending[0] -= 1
                 if slot:
                     rolling[0] -= 1
+                if verdict.ok:
+                    healthy.add(key)
                 if not verdict.ok:
                     if not failure:
                         failure.append(key)
+                        gate_failed[0] = not verdict.cancelled
+                        cancelled[0] = cancelled[0] or verdict.cancelled
                         results[key] = replace(results[key], message=verdict.message, error=True)
                 elif results[key].action in (Action.CREATE, Action.UPDATE) and not results[key].message:
                     results[key] = replace(results[key], message="rolled out: healthy")
@@ -414,8 +733,8 @@ class Engine:
                 slot = limit > 0 and rollout.is_deployment(key)
                 with cond:
                     if slot:
-                        cond.wait_for(lambda: bool(failure) or rolling[0] < limit)
-                    if failure:
+                        cond.wait_for(lambda: bool(failure) or cancelled[0] or rolling[0] < limit)
+                    if failure or cancelled[0]:
                         break
                     if slot:
                         rolling[0] += 1
@@ -434,17 +753,41 @@ class Engine:
                 if rollout.is_workload(key):
                     waiters.submit(wait_healthy, key, slot)
             with cond:
-                cond.wait_for(lambda: bool(failure) or pending[0] == 0)
+                cond.wait_for(lambda: bool(failure) or cancelled[0] or pending[0] == 0)
         finally:
             gate.close()  # fail fast: a failure stops the other waits at once
             waiters.shutdown(wait=True)
-        if failure:
+            finished.set()
+            if canceller is not None:
+                canceller.join()
+        stop = failure[0] if failure else None
+        if cancelled[0] and not any(c.error for c in results.values()):
+            # Cancelled while no wait was in progress (between applies): the last workload
+            # applied and not yet healthy carries the message, if any.
+            waiting = [k for k in results if rollout.is_workload(k) and k not in healthy]
+            if waiting:
+                stop = waiting[-1]
+                results[stop] = replace(
+                    results[stop],
+                    message=f"cancelled: {_cancel_reason(cancel)} while waiting for {stop}",
+                    error=True,
+                )
+        if stop is not None or cancelled[0]:
+            why = f"cancelled: {_cancel_reason(cancel)}" if cancelled[0] else f"{stop} failed first"
             for resource, change in work:
                 if resource.key not in results:
-                    results[resource.key] = replace(
-                        change, action=Action.SKIP, message=f"not applied: {failure[0]} failed first"
-                    )
-        return results
+                    results[resource.key] = replace(change, action=Action.SKIP, message=f"not applied: {why}")
+        unhealthy: tuple[ResourceKey, ...] = ()
+        if gate_failed[0] and not cancelled[0]:
+            unhealthy = tuple(
+                r.key
+                for r, _ in work
+                if rollout.is_workload(r.key)
+                and r.key not in healthy
+                and r.key in results
+                and results[r.key].action in (Action.CREATE, Action.UPDATE)
+            )
+        return _RolledOut(results, unhealthy, cancelled[0])
 
     def _recreate(self, key: ResourceKey, body: Mapping[str, Any], app: App, timeout: float = 60.0) -> None:
         """Delete (foreground: dependents first) and wait until gone, then apply again."""
@@ -569,17 +912,6 @@ def _respect_ignores(resource: Resource, change: Change, app: App) -> Mapping[st
     body = copy.deepcopy(dict(resource.body))
     for p in pointers:
         diff_views.remove_pointer(body, [s.replace("~1", "/").replace("~0", "~") for s in p.split("/")[1:]])
-    return body
-
-
-def _for_history(resource: Resource) -> dict[str, Any]:
-    """The body kept in history for rollback, Secret values replaced: history never holds one
-    (a rollback re-reads Secrets from the cluster or Git; issue 5 decides which)."""
-    body = dict(resource.body)
-    if resource.key.group == "" and resource.key.kind == "Secret":
-        for field in ("data", "stringData"):
-            if isinstance(body.get(field), Mapping):
-                body[field] = {k: "<redacted>" for k in body[field]}
     return body
 
 

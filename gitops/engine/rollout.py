@@ -11,7 +11,11 @@ and the health gate after the workloads phase.
   healthy, watching the object and its pods (a WATCH each, not polling); the pods' states come
   from that watch's LIST and events, never a request per pod. A Degraded workload (a pod that
   cannot pull its image, crash-loops, a progress deadline exceeded) fails at once; otherwise
-  the app's rollout timeout bounds the wait.
+  the app's rollout timeout bounds the wait. A Deployment is judged by the pods of its current
+  ReplicaSet only (the one whose ``deployment.kubernetes.io/revision`` is the Deployment's,
+  from a watch of its ReplicaSets): pods of older ReplicaSets being scaled away (a bad image a
+  fix or a rollback replaces) never fail the rollout that replaces them. :meth:`Gate.cancel`
+  (a newer revision arrived) ends every wait at once with a cancelled verdict.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import queue
 import re
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -39,6 +43,8 @@ WORKLOAD_KINDS: Final = frozenset(
 )
 
 _INT_OR_PERCENT = re.compile(r"(\d+)(%?)")
+_REVISION: Final = "deployment.kubernetes.io/revision"
+_TEMPLATE_HASH: Final = "pod-template-hash"
 
 
 def is_workload(key: ResourceKey) -> bool:
@@ -134,6 +140,7 @@ class Verdict:
     key: ResourceKey
     health: Health
     message: str
+    cancelled: bool = False  # the wait was cancelled (Gate.cancel), not judged
 
     @property
     def ok(self) -> bool:
@@ -142,7 +149,8 @@ class Verdict:
 
 class Gate:
     """Waits for applied workloads to be healthy, all under one deadline; :meth:`close` stops
-    every wait in progress (their watches are shut down)."""
+    every wait in progress (their watches are shut down), :meth:`cancel` too, and the waits
+    it stops say they were cancelled."""
 
     def __init__(self, cluster: Cluster, timeout: float) -> None:
         self.cluster = cluster
@@ -151,6 +159,20 @@ class Gate:
         self._watches: set[Watch] = set()
         self._lock = threading.Lock()
         self._closed = threading.Event()
+        self._cancelled = threading.Event()
+        self._reason = "a newer revision arrived"
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancelled.is_set()
+
+    def cancel(self, reason: str = "") -> None:
+        """Stop every wait now (and any later one at once); ``reason`` says why (default: a
+        newer revision arrived), in each cancelled verdict's message."""
+        if reason:
+            self._reason = reason
+        self._cancelled.set()
+        self.close()
 
     def close(self) -> None:
         self._closed.set()
@@ -195,6 +217,7 @@ class Gate:
         remaining = self.deadline - time.monotonic()
         obj: dict[str, Any] | None = None
         pods: dict[str, dict[str, Any]] = {}
+        replica_sets: dict[str, dict[str, Any]] = {}
         pods_selector: str | None = None
         current = Health(HealthState.PROGRESSING, "waiting for the first status")
         try:
@@ -228,19 +251,41 @@ class Gate:
                                 "", "Pod", key.namespace, label_selector=selector, timeout=max(remaining, 1)
                             ),
                         )
+                        if is_deployment(key):
+                            start(
+                                "replicasets",
+                                self.cluster.watch(
+                                    "apps",
+                                    "ReplicaSet",
+                                    key.namespace,
+                                    label_selector=selector,
+                                    timeout=max(remaining, 1),
+                                ),
+                            )
                 else:
+                    seen = pods if source == "pods" else replica_sets
                     name = str((item.get("metadata") or {}).get("name"))
                     if event_type == "DELETED":
-                        pods.pop(name, None)
+                        seen.pop(name, None)
                     else:
-                        pods[name] = item
+                        seen[name] = item
                 if obj is None:
                     continue
-                current = health.check(obj, sorted(pods.values(), key=_pod_order))
+                judged: Sequence[Mapping[str, Any]] = sorted(pods.values(), key=_pod_order)
+                if is_deployment(key):
+                    judged = current_pods(obj, replica_sets.values(), judged)
+                current = health.check(obj, judged)
                 if current.healthy:
                     return Verdict(key, current, f"{key}: {current.message}")
                 if current.state is HealthState.DEGRADED:
                     return Verdict(key, current, f"{key}: {current.message}")
+            if self._cancelled.is_set():
+                return Verdict(
+                    key,
+                    Health(HealthState.UNKNOWN, "the wait was cancelled"),
+                    f"cancelled: {self._reason} while waiting for {key}",
+                    cancelled=True,
+                )
             if obj is None:
                 current = Health(HealthState.MISSING, "it does not exist in the cluster")
             return Verdict(
@@ -253,6 +298,28 @@ class Gate:
                 self._forget(w)
             for t in threads:
                 t.join(timeout=5)
+
+
+def current_pods(
+    deployment: Mapping[str, Any],
+    replica_sets: Iterable[Mapping[str, Any]],
+    pods: Sequence[Mapping[str, Any]],
+) -> list[Mapping[str, Any]]:
+    """The pods of ``deployment``'s current ReplicaSet: the one it owns whose revision
+    annotation is the Deployment's (the controller sets both as it makes or adopts the new
+    ReplicaSet, a rollback's old one included); none while that ReplicaSet is not known yet."""
+    meta = deployment.get("metadata") or {}
+    revision = (meta.get("annotations") or {}).get(_REVISION)
+    uid = meta.get("uid")
+    hashes = {
+        ((rs.get("metadata") or {}).get("labels") or {}).get(_TEMPLATE_HASH)
+        for rs in replica_sets
+        if revision is not None
+        and ((rs.get("metadata") or {}).get("annotations") or {}).get(_REVISION) == revision
+        and any(o.get("uid") == uid for o in (rs.get("metadata") or {}).get("ownerReferences") or [])
+    }
+    hashes.discard(None)
+    return [p for p in pods if ((p.get("metadata") or {}).get("labels") or {}).get(_TEMPLATE_HASH) in hashes]
 
 
 def _pod_order(pod: Mapping[str, Any]) -> str:

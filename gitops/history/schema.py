@@ -49,6 +49,11 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE syncs ADD COLUMN manifests TEXT REFERENCES manifest_blobs (digest);
     CREATE INDEX syncs_by_manifests ON syncs (manifests) WHERE manifests IS NOT NULL;
     """,
+    # v3 (issue 5, rollback): what a sync did beyond its changes (the entry a rollback restored,
+    # what an auto-rollback did), for an operator; see SyncRecord.message.
+    """
+    ALTER TABLE syncs ADD COLUMN message TEXT NOT NULL DEFAULT '';
+    """,
 )
 
 VERSION = len(MIGRATIONS)

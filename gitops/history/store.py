@@ -15,8 +15,11 @@ concurrently: every write is ``BEGIN IMMEDIATE`` ... ``COMMIT``, taking the writ
 from __future__ import annotations
 
 import builtins
+import contextlib
 import hashlib
 import json
+import os
+import secrets
 import sqlite3
 import threading
 import zlib
@@ -39,7 +42,7 @@ RUNNING = "Running"  # the result column while a sync runs; not a SyncResult: no
 _SUCCESSFUL = (SyncResult.SUCCEEDED.value, SyncResult.NO_CHANGE.value)
 _COLUMNS = (
     "id, app, trigger, result, repo, path, revision, author, commit_date, subject, "
-    "started, finished, changes, error, manifests"
+    "started, finished, changes, error, manifests, message"
 )
 
 
@@ -81,6 +84,7 @@ class History:
         except OSError as exc:
             raise HistoryError(f"cannot open the history database {self.path}: {exc}") from exc
         self._conn: sqlite3.Connection | None = None
+        self._fingerprint_key: bytes | None = None
         try:
             with _translate(f"opening the history database {self.path}"):
                 conn = sqlite3.connect(
@@ -167,7 +171,7 @@ class History:
                 "UPDATE syncs SET trigger = :trigger, result = :result, repo = :repo, path = :path,"
                 " revision = :revision, author = :author, commit_date = :commit_date,"
                 " subject = :subject, started = :started, finished = :finished, changes = :changes,"
-                " error = :error, manifests = :manifests WHERE id = :id",
+                " error = :error, manifests = :manifests, message = :message WHERE id = :id",
                 {**row, "manifests": digest, "id": id},
             )
             self._retain(conn, record.app)
@@ -184,9 +188,9 @@ class History:
             digest = self._store_blob(conn, blob)
             cur = conn.execute(
                 "INSERT INTO syncs (app, trigger, result, repo, path, revision, author, commit_date,"
-                " subject, started, finished, changes, error, manifests) VALUES (:app, :trigger,"
-                " :result, :repo, :path, :revision, :author, :commit_date, :subject, :started,"
-                " :finished, :changes, :error, :manifests)",
+                " subject, started, finished, changes, error, manifests, message) VALUES (:app,"
+                " :trigger, :result, :repo, :path, :revision, :author, :commit_date, :subject,"
+                " :started, :finished, :changes, :error, :manifests, :message)",
                 {**row, "manifests": digest},
             )
             assert cur.lastrowid is not None
@@ -242,17 +246,22 @@ class History:
         return [SyncRecord.from_row(dict(r)) for r in rows]
 
     def last_kinds(self, app: str) -> set[tuple[str, str]]:
-        """The (group, kind) of every change of ``app``'s newest finished entry (empty when it
-        has none): what :meth:`list` with ``limit=1`` would say, without decoding the record."""
+        """The (group, kind) of every change of ``app``'s newest finished entry and of its
+        newest restorable one (empty when it has none), without decoding the records. The
+        newest entry alone may have seen only part of the app (a sync that failed early, an
+        auto-rollback of its workloads); the restorable one saw all of it, so a kind that
+        later leaves Git is still listed, and its objects pruned."""
         with self._locked(f"reading the last sync of {app}") as conn:
-            row = conn.execute(
-                "SELECT changes FROM syncs WHERE app = ? AND result != ? ORDER BY id DESC LIMIT 1",
-                (app, RUNNING),
-            ).fetchone()
-        if row is None:
-            return set()
+            rows = conn.execute(
+                "SELECT changes FROM (SELECT changes FROM syncs WHERE app = ? AND result != ?"
+                " ORDER BY id DESC LIMIT 1) UNION ALL SELECT changes FROM (SELECT changes FROM syncs"
+                " WHERE app = ? AND result IN (?, ?) AND manifests IS NOT NULL ORDER BY id DESC LIMIT 1)",
+                (app, RUNNING, app, *_SUCCESSFUL),
+            ).fetchall()
         try:
-            return {(str(c["group"]), str(c["kind"])) for c in json.loads(row["changes"] or "[]")}
+            return {
+                (str(c["group"]), str(c["kind"])) for row in rows for c in json.loads(row["changes"] or "[]")
+            }
         except (ValueError, TypeError, KeyError) as exc:
             raise HistoryError(f"the last sync of {app}: the stored changes are corrupt: {exc}") from exc
 
@@ -287,6 +296,40 @@ class History:
         except (zlib.error, ValueError) as exc:
             raise HistoryError(f"sync {id}: the stored manifests are corrupt: {exc}") from exc
         return [dict(m) for m in value]
+
+    def restorable(self, app: str, before: int | None = None) -> SyncRecord | None:
+        """The newest entry of ``app`` (with an id below ``before``) that succeeded and has its
+        manifests stored: what a rollback can return to. Entries that restored only part of an
+        app (an auto-rollback) store none, so they are never one."""
+        sql = (
+            f"SELECT {_COLUMNS} FROM syncs WHERE app = ? AND result IN (?, ?) AND manifests IS NOT NULL"
+            + (" AND id < ?" if before is not None else "")
+            + " ORDER BY id DESC LIMIT 1"
+        )
+        args: tuple[Any, ...] = (app, *_SUCCESSFUL) + ((before,) if before is not None else ())
+        with self._locked(f"reading the last restorable sync of {app}") as conn:
+            row = conn.execute(sql, args).fetchone()
+        return SyncRecord.from_row(dict(row)) if row is not None else None
+
+    def manifests_digest(self, id: int) -> str | None:
+        """The digest of the manifests stored with entry ``id`` (None when it has none): two
+        entries with the same digest describe the same desired state."""
+        with self._locked(f"reading sync {id}") as conn:
+            row = conn.execute("SELECT manifests FROM syncs WHERE id = ?", (id,)).fetchone()
+        return None if row is None or row["manifests"] is None else str(row["manifests"])
+
+    @property
+    def fingerprint_key(self) -> bytes:
+        """The key of the fingerprints history keeps of Secret data instead of the values
+        (HMAC-SHA256; see ``gitops.engine.restore``): 32 random bytes in ``<database>.key``
+        beside the database, readable by its owner only, made on first use. A copy of the
+        database alone cannot be brute-forced back to a weak password through them; losing
+        the file only means a rollback reads Secrets from Git without being able to check them
+        against the fingerprint (it then refuses, naming the Secret)."""
+        with self._lock:
+            if self._fingerprint_key is None:
+                self._fingerprint_key = _load_key(self.path.with_name(self.path.name + ".key"))
+            return self._fingerprint_key
 
     def last_successful(self, app: str) -> SyncRecord | None:
         """The newest entry of ``app`` that succeeded (``Succeeded`` or ``NoChange``)."""
@@ -400,6 +443,34 @@ def _encode_manifests(manifests: Sequence[Mapping[str, Any]]) -> tuple[str, byte
         raise HistoryError(f"the manifests cannot be stored as JSON: {exc}") from exc
     raw = text.encode()
     return hashlib.sha256(raw).hexdigest(), zlib.compress(raw, 6)
+
+
+def _load_key(path: Path) -> bytes:
+    """The key in ``path``; made when there is none (32 random bytes, mode 0600), written to a
+    temporary file and linked into place, so a reader never sees half a key and two processes
+    making one at once agree on the first."""
+    if not path.exists():
+        tmp = path.with_name(f"{path.name}.{secrets.token_hex(8)}.tmp")
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            try:
+                os.write(fd, secrets.token_bytes(32))
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            with contextlib.suppress(FileExistsError):  # another process made it first: use theirs
+                os.link(tmp, path)
+        except OSError as exc:
+            raise HistoryError(f"cannot create the fingerprint key {path}: {exc.strerror or exc}") from exc
+        finally:
+            tmp.unlink(missing_ok=True)
+    try:
+        key = path.read_bytes()
+    except OSError as exc:
+        raise HistoryError(f"cannot read the fingerprint key {path}: {exc.strerror or exc}") from exc
+    if len(key) < 32:
+        raise HistoryError(f"the fingerprint key {path} is corrupt ({len(key)} bytes)")
+    return key
 
 
 @contextmanager

@@ -121,7 +121,12 @@ class Trigger(Enum):
 
 @dataclass(frozen=True)
 class SyncRecord:
-    """A history entry. ``id`` is 0 until stored. Times are RFC 3339 UTC strings."""
+    """A history entry. ``id`` is 0 until stored. Times are RFC 3339 UTC strings.
+
+    ``message`` says what a sync did beyond its changes, for an operator: a rollback names the
+    entry it restored ("rolled back Deployment/shop/web from 1a2b3c4d to 5e6f7a8b (history
+    #12)"), a failed sync what its auto-rollback did or why it did none. Empty for most syncs;
+    ``error`` stays the reason a sync failed."""
 
     app: str
     trigger: Trigger
@@ -137,6 +142,7 @@ class SyncRecord:
     changes: ChangeSet = field(default_factory=ChangeSet)
     error: str = ""
     id: int = 0
+    message: str = ""
 
     def to_row(self) -> dict[str, Any]:
         """The history table's columns (``id`` excluded: the database assigns it). ``changes`` is
@@ -156,6 +162,7 @@ class SyncRecord:
             "finished": self.finished,
             "changes": json.dumps([c.to_json() for c in self.changes], separators=(",", ":")),
             "error": self.error,
+            "message": self.message,
         }
 
     @classmethod
@@ -177,6 +184,7 @@ class SyncRecord:
             changes=ChangeSet.from_iter(Change.from_json(c) for c in json.loads(row.get("changes") or "[]")),
             error=row.get("error") or "",
             id=int(row.get("id") or 0),
+            message=row.get("message") or "",
         )
 
 

@@ -1,0 +1,179 @@
+"""``gitops rollback`` and ``Engine.rollback`` (issue 5): an entry's stored manifests re-applied
+exactly, through the sync's own plan and execute path (phases, health gate, prune), recorded
+with trigger ``rollback``; afterwards ``gitops diff`` at that entry's revision is empty.
+
+Secrets: history keeps a keyed fingerprint of each Secret's data, never a value. A live Secret
+that matches it is left as it is (no Git needed); any other is read from Git at the entry's
+revision and checked; when Git cannot supply it the rollback fails naming the Secret, before any
+write. Seeded values are grepped for in the history files after every rollback.
+
+The session's live cluster (controllers, 20x clock): workloads become healthy.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from gitops.engine import SyncOptions, restore
+from gitops.localcluster import LocalCluster
+from gitops.model import SyncResult, Trigger
+from tests.conftest import Kubectl
+from tests.engine.apps import configmap, dump, web_app
+from tests.engine.conftest import EngineEnv, GitRepo, make_env, unique
+from tests.engine.test_secrets import database_text, leaks
+
+FIRST, SECOND = "first-horse-battery", "second-staple-correct"
+
+
+@pytest.fixture
+def live_env(live_cluster: LocalCluster, live_kubectl: Kubectl, tmp_path: Path) -> Iterator[EngineEnv]:
+    yield from make_env(live_cluster, live_kubectl, tmp_path)
+    assert live_cluster.controllers is not None
+    assert live_cluster.controllers.errors == []
+
+
+def password(env: EngineEnv, ns: str) -> str:
+    live = env.get("secret", "web-credentials", ns)
+    assert live is not None
+    return base64.b64decode(live["data"]["DATABASE_PASSWORD"]).decode()
+
+
+def two_revisions(
+    env: EngineEnv, repo: GitRepo, ns: str, name: str, *, second_password: str
+) -> tuple[str, str]:
+    """Sync v1, then v2 (another log level, image and password, one more ConfigMap) with prune,
+    through the CLI; the two SHAs."""
+    v1 = repo.commit(web_app(ns, password=FIRST))
+    first = env.cli("sync", repo.url, "--app", name, "--prune")
+    assert first.exit_code == 0, first.output
+    v2 = repo.commit(
+        {
+            **web_app(ns, log_level="debug", image="nginx:1.28", password=second_password),
+            "extra.yaml": dump(configmap(ns, "extra", {"a": "b"})),
+        }
+    )
+    second = env.cli("sync", repo.url, "--app", name, "--prune")
+    assert second.exit_code == 0, second.output
+    return v1, v2
+
+
+def test_rollback_restores_the_entry_before_the_current_and_diff_is_then_empty(
+    live_env: EngineEnv, repo: GitRepo
+) -> None:
+    env = live_env
+    ns, name = unique("rb"), unique("web")
+    v1, v2 = two_revisions(env, repo, ns, name, second_password=SECOND)
+    first_id, second_id = (r.id for r in reversed(env.history.list(name)))
+    assert password(env, ns) == SECOND and env.get("configmap", "extra", ns) is not None
+
+    result = env.cli("rollback", name, "-o", "json")
+
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert (out["trigger"], out["result"], out["revision"]) == ("rollback", "Succeeded", v1)
+    assert out["message"] == f"restored history #{first_id} (revision {v1[:8]})"
+    newest = env.history.list(name, limit=1)[0]
+    assert (newest.trigger, newest.result, newest.revision) == (Trigger.ROLLBACK, SyncResult.SUCCEEDED, v1)
+    # The state of entry #1: its config, image and Secret (read from Git at v1: the live
+    # values were v2's), and what v1 did not have pruned.
+    cm = env.get("configmap", "web-config", ns)
+    assert cm is not None and cm["data"]["LOG_LEVEL"] == "info"
+    web = env.get("deployment", "web", ns)
+    assert web is not None and web["spec"]["template"]["spec"]["containers"][0]["image"] == "nginx:1.27"
+    assert password(env, ns) == FIRST
+    assert env.get("configmap", "extra", ns) is None
+    assert any(c.key.name == "extra" and c.action.value == "prune" for c in newest.changes)
+    # Nothing differs from the entry's manifests (Git at its revision renders them).
+    diff = env.cli("diff", repo.url, "--app", name, "--revision", v1)
+    assert diff.exit_code == 0, diff.output
+    assert f"{name}: no changes" in diff.stdout
+
+    # --to goes back to any successful entry: here v2 again (its Secret from Git at v2).
+    again = env.cli("rollback", name, "--to", str(second_id))
+    assert again.exit_code == 0, again.output
+    assert f"restored history #{second_id} (revision {v2[:8]})" in again.stdout
+    assert password(env, ns) == SECOND
+    assert env.cli("diff", repo.url, "--app", name, "--revision", v2).exit_code == 0
+    assert [r.trigger for r in env.history.list(name)] == [
+        Trigger.ROLLBACK,
+        Trigger.ROLLBACK,
+        Trigger.CLI,
+        Trigger.CLI,
+    ]
+    # The history holds fingerprints, never a value.
+    assert leaks(database_text(env.history_db), [FIRST, SECOND]) == []
+    stored = env.history.manifests(newest.id) or []
+    (kept,) = [m for m in stored if m["kind"] == "Secret"]
+    assert kept["data"] == {"DATABASE_PASSWORD": "<redacted>"}
+    assert kept[restore.FINGERPRINT_FIELD].startswith("hmac-sha256:")
+
+
+def test_a_live_secret_matching_its_fingerprint_is_kept_without_reaching_git(
+    live_env: EngineEnv, repo: GitRepo
+) -> None:
+    env = live_env
+    ns, name = unique("rb"), unique("web")
+    v1, _ = two_revisions(env, repo, ns, name, second_password=FIRST)  # the password stays
+    first_id = env.history.list(name)[-1].id
+    shutil.move(repo.path, repo.path.with_name("gone"))  # Git cannot be reached any more
+    mark = env.mark()
+
+    outcome = env.engine.rollback(env.app(repo, name, prune=True), options=SyncOptions())
+
+    assert outcome.record.result is SyncResult.SUCCEEDED, outcome.record.error
+    assert (outcome.record.trigger, outcome.record.revision) == (Trigger.ROLLBACK, v1)
+    assert outcome.record.message == f"restored history #{first_id} (revision {v1[:8]})"
+    written = {(r.resource, r.name) for r in env.writes(mark)}
+    assert ("secrets", "web-credentials") not in written
+    assert ("deployments", "web") in written and ("configmaps", "extra") in written  # pruned
+    assert password(env, ns) == FIRST
+
+
+def test_a_rollback_that_cannot_restore_a_secret_fails_before_any_write(
+    live_env: EngineEnv, repo: GitRepo
+) -> None:
+    env = live_env
+    ns, name = unique("rb"), unique("web")
+    two_revisions(env, repo, ns, name, second_password=SECOND)
+    # The repository is gone, and so is the CLI's clone cache (which would have served the
+    # revision offline): no way to the v1 values.
+    shutil.move(repo.path, repo.path.with_name("gone"))
+    shutil.rmtree(Path(os.environ["XDG_CACHE_HOME"]) / "gitops")
+    mark = env.mark()
+
+    result = env.cli("rollback", name)
+
+    assert result.exit_code == 2, result.output
+    assert (
+        f"Secret/{ns}/web-credentials: its values are not kept in history and cannot be restored"
+        in result.output
+    )
+    assert "Git cannot supply its values" in result.output
+    assert env.writes(mark) == []
+    assert password(env, ns) == SECOND
+    newest = env.history.list(name, limit=1)[0]
+    assert (newest.trigger, newest.result) == (Trigger.ROLLBACK, SyncResult.FAILED)
+    assert leaks(database_text(env.history_db) + result.output, [FIRST, SECOND]) == []
+
+
+def test_rollback_without_an_earlier_state_is_refused(live_env: EngineEnv, repo: GitRepo) -> None:
+    env = live_env
+    ns, name = unique("rb"), unique("web")
+    repo.commit(web_app(ns, password=FIRST))
+    assert env.cli("sync", repo.url, "--app", name).exit_code == 0
+
+    nothing = env.cli("rollback", name)
+    unknown = env.cli("rollback", name, "--to", "999")
+    stranger = env.cli("rollback", unique("nobody"))
+
+    assert nothing.exit_code == 2 and "no successful sync before history #1" in nothing.output
+    assert unknown.exit_code == 2 and "no history entry #999 of this app" in unknown.output
+    assert stranger.exit_code == 2 and "no history of an app named" in stranger.output
+    assert len(env.history.list(name)) == 1  # refusals are not recorded
