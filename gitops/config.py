@@ -238,7 +238,7 @@ class _App(_Strict):
 
 
 class _Config(_Strict):
-    apps: list[_App] = Field(min_length=1)
+    apps: list[_App] = Field(default_factory=list)
 
 
 def _location(loc: tuple[Any, ...]) -> str:
@@ -248,8 +248,11 @@ def _location(loc: tuple[Any, ...]) -> str:
     return out
 
 
-def parse_config(text: str, source: str = "gitops.yaml") -> Config:
-    """The apps of a config file's text; :class:`ConfigError` lists every problem with its path."""
+def parse_config(text: str, source: str = "gitops.yaml", *, allow_no_apps: bool = False) -> Config:
+    """The apps of a config file's text; :class:`ConfigError` lists every problem with its path.
+
+    A config without apps is an error for a sync; the daemon accepts it (``allow_no_apps``): a
+    freshly installed chart idles, ready, until apps are configured."""
     try:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -267,6 +270,8 @@ def parse_config(text: str, source: str = "gitops.yaml") -> Config:
                 msg = "unknown field"
             lines.append(f"{source}: {where}: {msg}")
         raise ConfigError("\n".join(lines)) from exc
+    if not parsed.apps and not allow_no_apps:
+        raise ConfigError(f"{source}: apps: List should have at least 1 item")
     names = [a.name for a in parsed.apps]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:

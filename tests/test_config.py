@@ -91,3 +91,10 @@ def test_unknown_app_lists_the_known_ones() -> None:
 )
 def test_durations(raw: str | int, seconds: float) -> None:
     assert parse_duration(raw) == seconds
+
+
+def test_a_config_without_apps_is_refused_for_a_sync_but_idles_a_daemon() -> None:
+    with pytest.raises(ConfigError, match="at least 1 item"):
+        parse_config("apps: []\n")
+    assert parse_config("apps: []\n", allow_no_apps=True).apps == ()
+    assert parse_config("{}\n", allow_no_apps=True).apps == ()

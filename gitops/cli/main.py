@@ -35,6 +35,8 @@ def _start(  # type: ignore[no-untyped-def]
     nodes: int = 1,
     controllers: bool = True,
     faults: Path | None = None,
+    auth: bool = False,
+    tls: bool = False,
 ):
     from gitops.localcluster import LocalCluster
     from gitops.localcluster import faults as fault_injection
@@ -53,6 +55,8 @@ def _start(  # type: ignore[no-untyped-def]
             controllers=controllers,
             options=Options(nodes=nodes),
             faults=rules,
+            auth=auth,
+            tls=tls,
         ).start()
     except OSError as exc:
         raise click.ClickException(f"cannot serve on 127.0.0.1:{port}: {exc.strerror or exc}") from exc
@@ -77,6 +81,19 @@ _controllers = click.option(
     help="Run the simulated controllers (Deployments roll out, pods become ready); off serves the API alone.",
 )
 
+_auth = click.option(
+    "--auth/--no-auth",
+    default=False,
+    show_default=True,
+    help="Require bearer tokens and authorize with RBAC (the kubeconfig carries the admin token).",
+)
+_tls = click.option(
+    "--tls/--no-tls",
+    default=False,
+    show_default=True,
+    help="Serve HTTPS with a certificate from a CA generated at start (in the kubeconfig).",
+)
+
 
 @local_cluster.command("serve")
 @_port
@@ -97,6 +114,8 @@ _controllers = click.option(
     help="Fault-injection rules to start with (JSON or YAML; see gitops.localcluster.faults); "
     "change them at run time at /debug/faults.",
 )
+@_auth
+@_tls
 def serve(
     port: int,
     state: Path | None,
@@ -105,6 +124,8 @@ def serve(
     nodes: int,
     controllers: bool,
     faults: Path | None,
+    auth: bool,
+    tls: bool,
 ) -> None:
     """Serve until interrupted (Ctrl-C).
 
@@ -114,7 +135,7 @@ def serve(
     # Switch threads more often than CPython's 5 ms default: requests are served by one
     # thread while controllers work in others, and a request should not wait a whole interval.
     sys.setswitchinterval(0.001)
-    cluster = _start(port, state, kubeconfig, clock_scale, nodes, controllers, faults)
+    cluster = _start(port, state, kubeconfig, clock_scale, nodes, controllers, faults, auth, tls)
     click.echo(f"local cluster serving on {cluster.url}; kubeconfig: {cluster.kubeconfig}", err=True)
     try:
         cluster.serve_forever()
@@ -128,15 +149,24 @@ def serve(
 @_scale
 @_nodes
 @_controllers
+@_auth
+@_tls
 @click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
 def exec_(
-    port: int, state: Path | None, clock_scale: float, nodes: int, controllers: bool, command: tuple[str, ...]
+    port: int,
+    state: Path | None,
+    clock_scale: float,
+    nodes: int,
+    controllers: bool,
+    auth: bool,
+    tls: bool,
+    command: tuple[str, ...],
 ) -> None:
     """Start a local cluster, run COMMAND with KUBECONFIG pointing at it, then stop.
 
     Example: gitops local-cluster exec -- kubectl get namespaces
     """
-    cluster = _start(port, state, None, clock_scale, nodes, controllers)
+    cluster = _start(port, state, None, clock_scale, nodes, controllers, auth=auth, tls=tls)
     try:
         env = {**os.environ, "KUBECONFIG": str(cluster.kubeconfig)}
         try:
@@ -149,10 +179,12 @@ def exec_(
 
 
 def _register() -> None:
-    from gitops.cli import sync
+    from gitops.cli import daemon, notify, sync
 
-    for command in (sync.sync_cmd, sync.diff_cmd, sync.plan_cmd, sync.history_cmd):
+    for command in (sync.sync_cmd, sync.diff_cmd, sync.plan_cmd, sync.history_cmd, sync.rollback_cmd):
         cli.add_command(command)
+    cli.add_command(daemon.daemon_cmd)
+    cli.add_command(notify.notify_cmd)
 
 
 _register()

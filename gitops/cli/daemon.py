@@ -1,0 +1,159 @@
+"""``gitops daemon``: flags and environment into :class:`gitops.daemon.runner.DaemonSettings`."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+ENV_WEBHOOK_SECRET = "GITOPS_WEBHOOK_SECRET"
+ENV_API_TOKEN = "GITOPS_API_TOKEN"
+
+
+def _secret(file: Path | None, env: str, what: str) -> str | None:
+    """A secret from a file (trailing newline stripped), else the environment; never echoed."""
+    if file is not None:
+        try:
+            value = file.read_text().strip()
+        except OSError as exc:
+            raise click.ClickException(f"cannot read the {what} file {file}: {exc.strerror or exc}") from exc
+        if not value:
+            raise click.ClickException(f"the {what} file {file} is empty")
+        return value
+    return os.environ.get(env) or None
+
+
+def _listen(value: str) -> tuple[str, int]:
+    host, sep, port = value.rpartition(":")
+    if not sep or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise click.BadParameter(f"{value!r}: expected HOST:PORT, e.g. 0.0.0.0:8080", param_hint="--listen")
+    return host.strip("[]") or "0.0.0.0", int(port)
+
+
+_path = click.Path(path_type=Path)
+
+
+@click.command("daemon")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("gitops.yaml"),
+    show_default=True,
+    help="The apps config.",
+)
+@click.option("--listen", default="127.0.0.1:8080", show_default=True, help="HOST:PORT of the HTTP API.")
+@click.option("--history", "history_path", type=_path, help="History database [default: the user state dir].")
+@click.option("--cache-dir", type=_path, help="Where Git clones are cached [default: the user cache dir].")
+@click.option("--kubeconfig", type=click.Path(dir_okay=False, path_type=Path), help="Kubeconfig file.")
+@click.option("--context", help="Kubeconfig context.")
+@click.option(
+    "--in-cluster/--no-in-cluster",
+    default=None,
+    help="Use the pod's service account [default: when KUBERNETES_SERVICE_HOST is set and no --kubeconfig].",
+)
+@click.option(
+    "--service-account-dir",
+    type=_path,
+    default=Path("/var/run/secrets/kubernetes.io/serviceaccount"),
+    show_default=True,
+    help="Where the service account's token, ca.crt and namespace are mounted.",
+)
+@click.option(
+    "--leader-elect/--no-leader-elect", default=False, show_default=True, help="Lease-based leader election."
+)
+@click.option("--lease-name", default="gitops", show_default=True)
+@click.option("--lease-namespace", help="[default: the service account's or kubeconfig context's namespace]")
+@click.option("--lease-duration", default=15.0, show_default=True, help="Seconds.")
+@click.option("--renew-deadline", default=10.0, show_default=True, help="Seconds.")
+@click.option("--retry-period", default=2.0, show_default=True, help="Seconds.")
+@click.option(
+    "--webhook-secret-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help=f"[or ${ENV_WEBHOOK_SECRET}]",
+)
+@click.option(
+    "--insecure-webhooks",
+    is_flag=True,
+    help="Accept unsigned webhooks (only for a network nobody else reaches).",
+)
+@click.option(
+    "--api-token-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help=f"Bearer token for POST /api/v1/apps/NAME/sync [or ${ENV_API_TOKEN}].",
+)
+@click.option("--workers", default=4, show_default=True, help="Apps reconciled at once.")
+@click.option(
+    "--grace", default=30.0, show_default=True, help="Seconds a running sync gets to finish on SIGTERM."
+)
+@click.option(
+    "--identity", default="", help="This replica's name in the Lease and Events [default: hostname_pid]."
+)
+@click.option(
+    "--events/--no-events", default=True, show_default=True, help="Post Kubernetes Events for syncs."
+)
+@click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option(
+    "--log-level", type=click.Choice(["debug", "info", "warning", "error"]), default="info", show_default=True
+)
+def daemon_cmd(
+    config_path: Path,
+    listen: str,
+    history_path: Path | None,
+    cache_dir: Path | None,
+    kubeconfig: Path | None,
+    context: str | None,
+    in_cluster: bool | None,
+    service_account_dir: Path,
+    leader_elect: bool,
+    lease_name: str,
+    lease_namespace: str | None,
+    lease_duration: float,
+    renew_deadline: float,
+    retry_period: float,
+    webhook_secret_file: Path | None,
+    insecure_webhooks: bool,
+    api_token_file: Path | None,
+    workers: int,
+    grace: float,
+    identity: str,
+    events: bool,
+    log_format: str,
+    log_level: str,
+) -> None:
+    """Keep every app of the config in sync: poll, webhooks, self-heal, HTTP API and metrics.
+
+    Example: gitops daemon --config gitops.yaml --listen 0.0.0.0:8080 --webhook-secret-file secret
+    """
+    from gitops.daemon.runner import DaemonSettings, run
+
+    host, port = _listen(listen)
+    settings = DaemonSettings(
+        config_path=config_path,
+        host=host,
+        port=port,
+        history_path=history_path,
+        cache_dir=cache_dir,
+        kubeconfig=kubeconfig,
+        context=context,
+        in_cluster=in_cluster,
+        service_account_dir=service_account_dir,
+        leader_elect=leader_elect,
+        lease_name=lease_name,
+        lease_namespace=lease_namespace,
+        lease_duration=lease_duration,
+        renew_deadline=renew_deadline,
+        retry_period=retry_period,
+        webhook_secret=_secret(webhook_secret_file, ENV_WEBHOOK_SECRET, "webhook secret"),
+        webhooks_insecure=insecure_webhooks,
+        api_token=_secret(api_token_file, ENV_API_TOKEN, "API token"),
+        workers=workers,
+        grace=grace,
+        identity=identity,
+        events=events,
+        log_format=log_format,
+        log_level=log_level,
+    )
+    sys.exit(run(settings))

@@ -1,0 +1,152 @@
+"""Kubernetes Events for sync results: ``kubectl get events`` tells what gitops did.
+
+:func:`sync_event` is pure: a history record in, a ``core/v1`` Event body out. :func:`post`
+sends one and never raises: an Event is a courtesy to operators, and failing to post it (RBAC,
+an API hiccup) must never fail or delay the sync it describes. Failures are logged; every
+request, failed ones included, is counted by verb and status code through
+``Cluster.observer``, and :func:`post` returns whether it worked for callers that count more.
+
+Events are "legacy" ``core/v1`` Events as client-go's ``tools/record`` recorder writes them
+(``firstTimestamp``/``lastTimestamp``/``count``, ``source.component``, no ``eventTime``), which
+every kubectl shows, plus ``reportingComponent``/``reportingInstance``. Messages name the app,
+the revision's short SHA and the result; they carry the record's error and change messages,
+which the engine has already masked (no Secret value reaches history, so none reaches here).
+"""
+
+from __future__ import annotations
+
+import logging
+import zlib
+from datetime import UTC, datetime
+from enum import Enum
+from typing import Any
+
+from gitops import errors
+from gitops.cluster import Cluster
+from gitops.model import Action, ResourceKey, SyncRecord, SyncResult, Trigger
+
+log = logging.getLogger(__name__)
+
+COMPONENT = "gitops"
+MAX_MESSAGE = 1024  # events.k8s.io caps a note at 1 kB; keep core Events as readable
+
+
+class Reason(Enum):
+    """An Event's reason for a sync, with the Event type it implies."""
+
+    SYNC_SUCCEEDED = "SyncSucceeded"
+    SYNC_FAILED = "SyncFailed"
+    NO_CHANGE = "NoChange"
+    ROLLED_BACK = "RolledBack"
+
+    @classmethod
+    def of(cls, record: SyncRecord) -> Reason:
+        if record.result.failed:
+            return cls.SYNC_FAILED
+        if record.trigger in (Trigger.ROLLBACK, Trigger.AUTO_ROLLBACK):
+            return cls.ROLLED_BACK
+        if record.result is SyncResult.NO_CHANGE:
+            return cls.NO_CHANGE
+        return cls.SYNC_SUCCEEDED
+
+
+def event_type(record: SyncRecord) -> str:
+    """``Warning`` for a failed sync and for an automatic rollback (something went wrong
+    before it), ``Normal`` otherwise."""
+    if record.result.failed or record.trigger is Trigger.AUTO_ROLLBACK:
+        return "Warning"
+    return "Normal"
+
+
+def message(record: SyncRecord) -> str:
+    """One line an operator can act on: app, short revision, result, what changed or why it
+    failed. At most :data:`MAX_MESSAGE` characters."""
+    app = record.app
+    rev = record.revision[:7] or "an unknown revision"
+    changes = record.changes
+    counts = (
+        f"{len(changes.of(Action.CREATE))} created, {len(changes.of(Action.UPDATE))} updated, "
+        f"{len(changes.of(Action.PRUNE))} pruned"
+    )
+    reason = Reason.of(record)
+    if reason is Reason.SYNC_FAILED:
+        why = record.error or next((f"{c.key}: {c.message}" for c in changes if c.error), "")
+        state = {
+            SyncResult.DEGRADED: "applied but not healthy",
+            SyncResult.INTERRUPTED: "was interrupted",
+        }.get(record.result, "failed")
+        text = f"app {app}: sync of {rev} {state}" + (f": {why}" if why else "")
+    elif reason is Reason.ROLLED_BACK:
+        text = f"app {app}: rolled back to {rev} ({counts})"
+    elif reason is Reason.NO_CHANGE:
+        text = f"app {app}: in sync at {rev}, nothing to change"
+    else:
+        text = f"app {app}: synced {rev} ({counts})"
+    text = " ".join(text.split())  # one line
+    return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 3] + "..."
+
+
+def sync_event(
+    record: SyncRecord,
+    namespace: str,
+    involved: ResourceKey | None = None,
+    *,
+    identity: str = COMPONENT,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """The Event for a sync's history record, stored in ``namespace``.
+
+    ``involved`` is the object it is about: the daemon's own Pod (it must live in
+    ``namespace``: the API server requires an Event to share its involved object's
+    namespace), or None for the Namespace ``namespace`` itself (for an Event in the app's
+    namespace, pass that). ``identity`` is this daemon replica (``reportingInstance``)."""
+    moment = (now or datetime.now(UTC)).astimezone(UTC)
+    if involved is None:
+        involved = ResourceKey("", "Namespace", "", namespace)
+        involved_ref = {"apiVersion": "v1", "kind": "Namespace", "name": namespace, "namespace": namespace}
+    else:
+        if involved.namespace and involved.namespace != namespace:
+            raise ValueError(
+                f"{involved}: an Event about it must be stored in its namespace, not {namespace!r}"
+            )
+        api_version = f"{involved.group}/v1" if involved.group else "v1"
+        involved_ref = {"apiVersion": api_version, "kind": involved.kind, "name": involved.name}
+        if involved.namespace:
+            involved_ref["namespace"] = involved.namespace
+    stamp = moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    # client-go names Events "<involved name>.<unix nanoseconds in hex>"; a checksum of the app
+    # keeps two apps' Events at the same instant apart.
+    nanos = int(moment.timestamp()) * 1_000_000_000 + moment.microsecond * 1000
+    suffix = f".{nanos:x}{zlib.crc32(record.app.encode()) & 0xFFFF:04x}"
+    return {
+        "apiVersion": "v1",
+        "kind": "Event",
+        "metadata": {
+            "name": involved.name[: 253 - len(suffix)] + suffix,
+            "namespace": namespace,
+            "annotations": {"gitops.dev/app": record.app, "gitops.dev/revision": record.revision},
+        },
+        "involvedObject": involved_ref,
+        "reason": Reason.of(record).value,
+        "message": message(record),
+        "type": event_type(record),
+        "source": {"component": COMPONENT},
+        "firstTimestamp": stamp,
+        "lastTimestamp": stamp,
+        "count": 1,
+        "reportingComponent": COMPONENT,
+        "reportingInstance": identity,
+    }
+
+
+def post(cluster: Cluster, event: dict[str, Any]) -> bool:
+    """Create the Event; False (logged, never raised) when the server refuses it or cannot be
+    reached. Retries briefly: an Event that cannot be posted soon is not worth a wait."""
+    try:
+        cluster.create(event, timeout=10.0, retries=2)
+        return True
+    except errors.GitopsError as exc:
+        log.warning("cannot post the Event %s: %s", (event.get("metadata") or {}).get("name"), exc)
+    except Exception:  # a bug here must not fail the sync either
+        log.exception("cannot post the Event %s", (event.get("metadata") or {}).get("name"))
+    return False

@@ -1,0 +1,284 @@
+"""The daemon end to end, as real processes: ``gitops daemon`` as a subprocess, the local
+cluster (simulated controllers, 20x clock), and a bare repository served over git's smart HTTP
+protocol (``git http-backend``) that the test pushes to with the real ``git push``.
+
+Latency is shown by bench/bench_daemon.py, not asserted here: these tests make the slow path
+impossible instead (a one-hour poll interval, so only the webhook can deliver the change).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gitops.localcluster import LocalCluster
+from tests.conftest import Kubectl
+from tests.daemon.harness import DaemonProcess, app_files, config_text, running
+from tests.gitserver import GitHttpServer, git, make_repo
+from tests.waiting import wait_for
+
+pytestmark = pytest.mark.timeout(180)
+
+
+@pytest.fixture
+def git_server(tmp_path: Path) -> Iterator[GitHttpServer]:
+    with GitHttpServer(tmp_path / "repos") as server:
+        yield server
+
+
+@pytest.fixture
+def app_ns() -> str:
+    return f"d-{uuid.uuid4().hex[:8]}"
+
+
+def _deployment(cluster: LocalCluster, ns: str, name: str = "web") -> dict[str, Any] | None:
+    rt = cluster.registry.by_plural("apps", "v1", "deployments")
+    assert rt is not None
+    try:
+        return dict(cluster.api.get(rt, ns, name))
+    except Exception:
+        return None
+
+
+def _image(cluster: LocalCluster, ns: str) -> str | None:
+    d = _deployment(cluster, ns)
+    if d is None:
+        return None
+    return str(d["spec"]["template"]["spec"]["containers"][0]["image"])
+
+
+def _app(name: str, repo: str, **more: Any) -> dict[str, Any]:
+    return {"name": name, "repo": repo, "revision": "main", "path": "app", **more}
+
+
+def _start(tmp_path: Path, cluster: LocalCluster, apps: list[dict[str, Any]], **kwargs: Any) -> DaemonProcess:
+    return DaemonProcess(tmp_path / "daemon", config_text(apps), cluster.kubeconfig, **kwargs)
+
+
+def _synced(d: DaemonProcess, app: str, sha: str) -> bool:
+    status = d.app(app)
+    return bool(status["syncedRevision"] == sha and not status["syncing"])
+
+
+def test_git_push_and_signed_webhook_deploy_the_pushed_commit(
+    tmp_path: Path, live_cluster: LocalCluster, git_server: GitHttpServer, app_ns: str
+) -> None:
+    work = make_repo(git_server, "shop", app_files(app_ns))
+    # A one-hour poll: after the first sync only the webhook can deliver the change in time.
+    with running(
+        tmp_path / "daemon", config_text([_app("shop", work.url, interval="1h")]), live_cluster.kubeconfig
+    ) as d:
+        wait_for(lambda: _synced(d, "shop", work.head), timeout=60, what="the first sync")
+        assert _image(live_cluster, app_ns) == "nginx:1.0"
+        sha = work.commit_and_push(app_files(app_ns, "nginx:1.1"), "bump web to 1.1")
+        r = d.github_push(work.url, sha)
+        assert r.status_code == 202, r.text
+        assert r.json()["apps"] == ["shop"]
+        wait_for(lambda: _image(live_cluster, app_ns) == "nginx:1.1", timeout=30, what="the new image live")
+        wait_for(lambda: _synced(d, "shop", sha), timeout=60, what="the webhook sync to finish")
+        newest = d.history_of("shop")[0]
+        assert newest["trigger"] == "webhook"
+        assert newest["revision"] == sha
+        assert newest["result"] == "Succeeded"
+        # Every log line of that sync names the app and the revision.
+        lines = [
+            ln for ln in d.log_lines() if "sync" in ln.get("message", "") and ln.get("trigger") == "webhook"
+        ]
+        assert lines and all(ln.get("app") == "shop" and ln.get("revision") == sha[:12] for ln in lines)
+
+
+def test_polling_picks_up_a_push_without_a_webhook(
+    tmp_path: Path, live_cluster: LocalCluster, git_server: GitHttpServer, app_ns: str
+) -> None:
+    work = make_repo(git_server, "poll", app_files(app_ns))
+    with running(
+        tmp_path / "daemon", config_text([_app("poll", work.url, interval="1s")]), live_cluster.kubeconfig
+    ) as d:
+        wait_for(lambda: _synced(d, "poll", work.head), timeout=60, what="the first sync")
+        sha = work.commit_and_push(app_files(app_ns, "nginx:2.0"), "bump")
+        wait_for(lambda: _synced(d, "poll", sha), timeout=60, what="the polled sync")
+        assert _image(live_cluster, app_ns) == "nginx:2.0"
+        assert d.history_of("poll")[0]["trigger"] == "poll"
+
+
+def test_forged_unsigned_and_replayed_webhooks_trigger_nothing(
+    tmp_path: Path, live_cluster: LocalCluster, git_server: GitHttpServer, app_ns: str
+) -> None:
+    work = make_repo(git_server, "guarded", app_files(app_ns))
+    with running(
+        tmp_path / "daemon", config_text([_app("guarded", work.url, interval="1h")]), live_cluster.kubeconfig
+    ) as d:
+        wait_for(lambda: _synced(d, "guarded", work.head), timeout=60, what="the first sync")
+        entries = len(d.history_of("guarded"))
+        sha = work.commit_and_push(app_files(app_ns, "nginx:6.6"), "unsigned change")
+        forged = d.github_push(work.url, sha, secret="not-the-secret")
+        unsigned = d.github_push(work.url, sha, secret="")
+        assert forged.status_code == 401
+        assert unsigned.status_code == 401
+        assert "not-the-secret" not in forged.text + unsigned.text
+        # A signed delivery syncs once; the same delivery id again is ignored.
+        ok = d.github_push(work.url, sha, delivery="delivery-1")
+        assert ok.status_code == 202
+        wait_for(lambda: _synced(d, "guarded", sha), timeout=60, what="the signed delivery's sync")
+        replay = d.github_push(work.url, sha, delivery="delivery-1")
+        assert replay.status_code == 200
+        assert replay.json().get("status") == "duplicate"
+        assert len(d.history_of("guarded")) == entries + 1
+        metrics = d.metrics()
+        assert 'outcome="unauthorized"' in metrics and 'outcome="duplicate"' in metrics
+
+
+@pytest.mark.parametrize("self_heal", [True, False])
+def test_kubectl_drift_is_reverted_only_with_self_heal(
+    tmp_path: Path,
+    live_cluster: LocalCluster,
+    live_kubectl: Kubectl,
+    git_server: GitHttpServer,
+    app_ns: str,
+    self_heal: bool,
+) -> None:
+    work = make_repo(git_server, "heal", app_files(app_ns, replicas=2))
+    app = _app("heal", work.url, interval="1s", selfHeal=self_heal)
+    with running(tmp_path / "daemon", config_text([app]), live_cluster.kubeconfig) as d:
+        wait_for(lambda: _synced(d, "heal", work.head), timeout=60, what="the first sync")
+        live_kubectl.run("-n", app_ns, "scale", "deployment/web", "--replicas=5")
+        if self_heal:
+            wait_for(
+                lambda: (_deployment(live_cluster, app_ns) or {})["spec"]["replicas"] == 2,
+                timeout=60,
+                what="self-heal to revert the scale",
+            )
+            newest = wait_for(
+                lambda: (h := d.history_of("heal")[0])["trigger"] == "self-heal" and h,
+                timeout=60,
+                what="the self-heal sync to be recorded",
+            )
+            assert newest["result"] == "Succeeded"
+        else:
+            wait_for(lambda: d.app("heal")["drift"] is True, timeout=60, what="the drift to be reported")
+            assert (_deployment(live_cluster, app_ns) or {})["spec"]["replicas"] == 5
+            assert all(e["trigger"] != "self-heal" for e in d.history_of("heal"))
+            assert 'gitops_drift{app="heal"} 1.0' in d.metrics()
+
+
+def test_git_host_outage_is_reported_and_recovered_from(
+    tmp_path: Path, live_cluster: LocalCluster, git_server: GitHttpServer, app_ns: str
+) -> None:
+    work = make_repo(git_server, "flaky", app_files(app_ns))
+    with running(
+        tmp_path / "daemon", config_text([_app("flaky", work.url, interval="1s")]), live_cluster.kubeconfig
+    ) as d:
+        wait_for(lambda: _synced(d, "flaky", work.head), timeout=60, what="the first sync")
+        git_server.down()
+        status = wait_for(
+            lambda: (s := d.app("flaky"))["condition"].startswith("git:") and s,
+            timeout=30,
+            what="a git condition",
+        )
+        assert "503" in status["condition"] or "unreachable" in status["condition"].lower()
+        assert d.client.get("/healthz").status_code == 200
+        git_server.up()
+        sha = work.commit_and_push(app_files(app_ns, "nginx:3.0"), "after the outage")
+        wait_for(lambda: _synced(d, "flaky", sha), timeout=60, what="recovery")
+        assert d.app("flaky")["condition"] == ""
+
+
+def test_force_push_and_deleted_branch(
+    tmp_path: Path, live_cluster: LocalCluster, git_server: GitHttpServer, app_ns: str
+) -> None:
+    work = make_repo(git_server, "rewrite", app_files(app_ns))
+    first = work.head
+    second = work.commit_and_push(app_files(app_ns, "nginx:4.0"), "to be rewritten")
+    with running(
+        tmp_path / "daemon", config_text([_app("rewrite", work.url, interval="1s")]), live_cluster.kubeconfig
+    ) as d:
+        wait_for(lambda: _synced(d, "rewrite", second), timeout=60, what="the first sync")
+        work.force_push_reset(first)
+        wait_for(lambda: _synced(d, "rewrite", first), timeout=60, what="the force-pushed revision")
+        assert _image(live_cluster, app_ns) == "nginx:1.0"
+        # A bare repository refuses to delete its current branch unless told to (git's
+        # receive.denyDeleteCurrent); a Git host lets its admins do it.
+        git("-C", str(work.bare), "config", "receive.denyDeleteCurrent", "ignore")
+        work.git("push", "-q", "origin", ":refs/heads/main")
+        wait_for(
+            lambda: "no revision" in d.app("rewrite")["condition"],
+            timeout=30,
+            what="the deleted branch reported",
+        )
+        work.push()
+        wait_for(lambda: d.app("rewrite")["condition"] == "", timeout=30, what="recovery")
+
+
+def test_two_daemons_only_the_leader_writes_and_the_other_takes_over(
+    tmp_path: Path, live_cluster: LocalCluster, git_server: GitHttpServer, app_ns: str
+) -> None:
+    work = make_repo(git_server, "ha", app_files(app_ns))
+    config = config_text([_app("ha", work.url, interval="1s")])
+    election = ["--leader-elect", "--lease-namespace", "default", "--lease-name", f"gitops-{app_ns}"]
+    timing = ["--lease-duration", "3", "--renew-deadline", "2", "--retry-period", "0.3"]
+    history = tmp_path / "shared-history.db"
+    a = DaemonProcess(
+        tmp_path / "a",
+        config,
+        live_cluster.kubeconfig,
+        args=[*election, *timing],
+        history=history,
+        identity="a",
+    )
+    try:
+        wait_for(lambda: _synced(a, "ha", work.head), timeout=60, what="the leader's first sync")
+        b = DaemonProcess(
+            tmp_path / "b",
+            config,
+            live_cluster.kubeconfig,
+            args=[*election, *timing],
+            history=history,
+            identity="b",
+        )
+        try:
+            since = live_cluster.requests.last_seq
+            sha = work.commit_and_push(app_files(app_ns, "nginx:5.0"), "while a leads")
+            wait_for(lambda: _image(live_cluster, app_ns) == "nginx:5.0", timeout=60, what="a's sync")
+            writers = {r.user_agent for r in live_cluster.requests.writes(since) if r.resource != "leases"}
+            assert writers and all(ua.endswith("(a)") for ua in writers), writers
+            a.kill()
+            since = live_cluster.requests.last_seq
+            sha = work.commit_and_push(app_files(app_ns, "nginx:5.1"), "after a died")
+            wait_for(lambda: _image(live_cluster, app_ns) == "nginx:5.1", timeout=60, what="b to take over")
+            wait_for(lambda: _synced(b, "ha", sha), timeout=60, what="b's sync")
+            writers = {r.user_agent for r in live_cluster.requests.writes(since) if r.resource != "leases"}
+            assert writers and all(ua.endswith("(b)") for ua in writers), writers
+        finally:
+            b.kill()
+    finally:
+        a.kill()
+
+
+def test_sigterm_stops_a_waiting_sync_at_a_safe_point_and_history_says_so(
+    tmp_path: Path, live_cluster: LocalCluster, git_server: GitHttpServer, app_ns: str
+) -> None:
+    work = make_repo(git_server, "slow", app_files(app_ns))
+    with running(
+        tmp_path / "daemon",
+        config_text([_app("slow", work.url, interval="1h")]),
+        live_cluster.kubeconfig,
+        args=["--grace", "1"],
+    ) as d:
+        wait_for(lambda: _synced(d, "slow", work.head), timeout=60, what="the first sync")
+        # A rollout whose pods take an hour (simulated) to become ready: the sync waits on it.
+        slow = app_files(app_ns, "nginx:9.9", pod_annotations={"localcluster.gitops.dev/ready-after": "3600"})
+        sha = work.commit_and_push(slow, "slow rollout")
+        assert d.github_push(work.url, sha).status_code == 202
+        wait_for(lambda: d.app("slow")["syncing"], timeout=30, what="the sync to wait on the rollout")
+        assert d.terminate() == 0
+    from gitops.history import History
+
+    with History.open(tmp_path / "daemon" / "history.db") as history:
+        newest = history.list("slow", limit=1)[0]
+    assert newest.revision == sha
+    assert newest.result.value == "Failed"
+    assert "shutting down" in newest.error

@@ -1,0 +1,167 @@
+"""Events for sync results: the pure builder, and posting to the local cluster over HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime
+
+import pytest
+
+from gitops.cluster import Cluster, ClusterOptions
+from gitops.daemon import events
+from gitops.localcluster import LocalCluster
+from gitops.model import Action, Change, ChangeSet, ResourceKey, SyncRecord, SyncResult, Trigger
+
+SHA = "1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b"
+NOW = datetime(2026, 11, 26, 15, 4, 5, 123456, tzinfo=UTC)
+WEB = ResourceKey("apps", "Deployment", "shop", "web")
+POD = ResourceKey("", "Pod", "gitops-system", "gitops-5d8c7b-x2x9z")
+
+
+def _record(result: SyncResult, trigger: Trigger = Trigger.POLL, error: str = "", **kw: object) -> SyncRecord:
+    changes = ChangeSet(
+        (
+            Change(WEB, Action.UPDATE),
+            Change(ResourceKey("", "ConfigMap", "shop", "cfg"), Action.CREATE),
+            Change(ResourceKey("", "Secret", "shop", "old"), Action.PRUNE),
+            Change(ResourceKey("", "Service", "shop", "web"), Action.UNCHANGED),
+        )
+    )
+    return SyncRecord(
+        app="web",
+        trigger=trigger,
+        started="2026-11-26T15:04:00Z",
+        result=result,
+        revision=SHA,
+        changes=changes,
+        error=error,
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+@pytest.mark.parametrize(
+    ("result", "trigger", "reason", "type_"),
+    [
+        (SyncResult.SUCCEEDED, Trigger.POLL, "SyncSucceeded", "Normal"),
+        (SyncResult.NO_CHANGE, Trigger.WEBHOOK, "NoChange", "Normal"),
+        (SyncResult.FAILED, Trigger.POLL, "SyncFailed", "Warning"),
+        (SyncResult.DEGRADED, Trigger.POLL, "SyncFailed", "Warning"),
+        (SyncResult.INTERRUPTED, Trigger.POLL, "SyncFailed", "Warning"),
+        (SyncResult.SUCCEEDED, Trigger.ROLLBACK, "RolledBack", "Normal"),
+        (SyncResult.SUCCEEDED, Trigger.AUTO_ROLLBACK, "RolledBack", "Warning"),
+        (SyncResult.FAILED, Trigger.AUTO_ROLLBACK, "SyncFailed", "Warning"),
+    ],
+)
+def test_reason_and_type_follow_the_result(
+    result: SyncResult, trigger: Trigger, reason: str, type_: str
+) -> None:
+    e = events.sync_event(_record(result, trigger), "shop", now=NOW)
+    assert (e["reason"], e["type"]) == (reason, type_)
+
+
+def test_event_about_the_namespace_has_every_field_kubectl_shows() -> None:
+    e = events.sync_event(_record(SyncResult.SUCCEEDED), "shop", identity="gitops-0", now=NOW)
+    assert e["apiVersion"] == "v1" and e["kind"] == "Event"
+    assert e["metadata"]["namespace"] == "shop"
+    assert e["metadata"]["name"].startswith("shop.")
+    # The API server requires an Event to share its involved object's namespace.
+    assert e["involvedObject"] == {
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "name": "shop",
+        "namespace": "shop",
+    }
+    assert e["source"] == {"component": "gitops"}
+    assert e["reportingComponent"] == "gitops" and e["reportingInstance"] == "gitops-0"
+    assert e["firstTimestamp"] == e["lastTimestamp"] == "2026-11-26T15:04:05Z"
+    assert e["count"] == 1
+    assert e["message"] == "app web: synced 1a2b3c4 (1 created, 1 updated, 1 pruned)"
+    assert e["metadata"]["annotations"] == {"gitops.dev/app": "web", "gitops.dev/revision": SHA}
+
+
+def test_event_about_the_daemons_pod() -> None:
+    e = events.sync_event(_record(SyncResult.NO_CHANGE), "gitops-system", POD, now=NOW)
+    assert e["involvedObject"] == {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "name": POD.name,
+        "namespace": "gitops-system",
+    }
+    assert e["metadata"]["name"].startswith(POD.name + ".")
+    assert e["message"] == "app web: in sync at 1a2b3c4, nothing to change"
+
+
+def test_involved_object_in_another_namespace_is_refused() -> None:
+    with pytest.raises(ValueError, match="its namespace"):
+        events.sync_event(_record(SyncResult.SUCCEEDED), "shop", POD, now=NOW)
+
+
+def test_failure_message_names_the_error_and_stays_one_short_line() -> None:
+    e = events.sync_event(
+        _record(SyncResult.FAILED, error="Deployment/shop/web: spec.replicas: Invalid value\n  more"),
+        "shop",
+        now=NOW,
+    )
+    assert (
+        e["message"]
+        == "app web: sync of 1a2b3c4 failed: Deployment/shop/web: spec.replicas: Invalid value more"
+    )
+    long = events.sync_event(_record(SyncResult.FAILED, error="x" * 5000), "shop", now=NOW)
+    assert len(long["message"]) == events.MAX_MESSAGE and long["message"].endswith("...")
+
+
+def test_failure_without_error_names_the_first_failed_object() -> None:
+    record = _record(SyncResult.DEGRADED)
+    record = replace(
+        record, changes=record.changes.with_(Change(WEB, Action.UPDATE, message="not ready", error=True))
+    )
+    e = events.sync_event(record, "shop", now=NOW)
+    assert e["message"] == "app web: sync of 1a2b3c4 applied but not healthy: Deployment/shop/web: not ready"
+
+
+def test_masked_record_values_stay_masked() -> None:
+    """History records are masked by the engine; the Event only carries what the record says."""
+    record = _record(SyncResult.FAILED, error="Secret/shop/db: data.password: *** (masked)")
+    e = events.sync_event(record, "shop", now=NOW)
+    assert "***" in e["message"]
+
+
+def test_two_apps_at_the_same_instant_get_different_names() -> None:
+    one = events.sync_event(_record(SyncResult.SUCCEEDED), "shop", now=NOW)
+    other = events.sync_event(
+        SyncRecord(app="api", trigger=Trigger.POLL, started="", result=SyncResult.SUCCEEDED, revision=SHA),
+        "shop",
+        now=NOW,
+    )
+    assert one["metadata"]["name"] != other["metadata"]["name"]
+
+
+# --------------------------------------------------------------------------- posting
+
+
+@pytest.fixture
+def kube(cluster: LocalCluster) -> Iterator[Cluster]:
+    c = Cluster.connect(ClusterOptions(kubeconfig=cluster.kubeconfig, backoff=0.01))
+    yield c
+    c.close()
+
+
+def test_posted_event_is_listed_by_the_server(kube: Cluster, namespace: str) -> None:
+    event = events.sync_event(_record(SyncResult.SUCCEEDED), namespace, identity="gitops-0")
+    assert events.post(kube, event) is True
+    listed = kube.list("", "Event", namespace=namespace)
+    assert [(e["reason"], e["message"]) for e in listed] == [
+        ("SyncSucceeded", "app web: synced 1a2b3c4 (1 created, 1 updated, 1 pruned)")
+    ]
+
+
+def test_posting_never_raises(kube: Cluster, cluster: LocalCluster, namespace: str) -> None:
+    event = events.sync_event(_record(SyncResult.SUCCEEDED), namespace)
+    rule = cluster.faults.add(verbs=["create"], resources=["events"], namespace=namespace, error=500)
+    try:
+        assert events.post(kube, event) is False
+    finally:
+        cluster.faults.remove(rule.id)
+    assert events.post(kube, event) is True
+    assert events.post(kube, event) is False  # the same name twice: AlreadyExists, logged
