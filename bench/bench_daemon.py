@@ -79,6 +79,9 @@ def _cpu_seconds(pid: int) -> float:
 
 def _all_synced(d: DaemonProcess, names: list[str]) -> bool:
     apps = {a["name"]: a for a in d.client.get("/api/v1/apps").json()}
+    for n in names:
+        if apps[n]["result"] == "Failed":
+            raise RuntimeError(f"{n}: the sync failed: {apps[n]['errors']}")
     return all(apps[n]["syncedRevision"] and not apps[n]["syncing"] for n in names)
 
 
@@ -173,7 +176,7 @@ def main() -> None:
     args = parser.parse_args()
     with contextlib.ExitStack() as stack:
         base = Path(stack.enter_context(tempfile.TemporaryDirectory()))
-        _, kubeconfig = stack.enter_context(served("--clock-scale", "50", workdir=base / "cluster"))
+        _, kubeconfig = stack.enter_context(served("--clock-scale", "50", "--nodes", "40", workdir=base / "cluster"))
         lat = bench_latency(base, kubeconfig, args.pushes)
         foot = None if args.skip_footprint else bench_footprint(base, kubeconfig, args.idle_seconds)
     w, p = lat["webhook_to_live"], lat["push_to_live"]

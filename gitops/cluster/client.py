@@ -153,33 +153,29 @@ class _TokenFile:
 
     def current(self, force: bool = False) -> str:
         """The token to send now; raises ConfigError only when no token was ever read."""
-        try:
-            st = os.stat(self.path)
-            signature = (st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size)
-        except OSError as exc:
-            if self._token:
-                return self._token
-            raise errors.ConfigError(
-                f"cannot read the service account token {self.path}: {exc.strerror}"
-            ) from exc
         with self._lock:
-            stale = time.monotonic() - self._read_at > _TOKEN_REREAD
-            if force or stale or signature != self._signature:
-                try:
-                    token = self.path.read_text().strip()
-                except OSError as exc:
-                    if self._token:
-                        return self._token
-                    raise errors.ConfigError(
-                        f"cannot read the service account token {self.path}: {exc.strerror}"
-                    ) from exc
-                if not token:
-                    if self._token:
-                        return self._token
-                    raise errors.ConfigError(f"the service account token {self.path} is empty")
-                if token != self._token and self._token:
-                    log.info("service account token %s changed; using the new one", self.path)
-                self._token, self._signature, self._read_at = token, signature, time.monotonic()
+            try:
+                st = os.stat(self.path)
+                signature = (st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size)
+                stale = time.monotonic() - self._read_at > _TOKEN_REREAD
+                token = (
+                    self.path.read_text().strip() if force or stale or signature != self._signature else None
+                )
+            except OSError as exc:
+                if self._token:
+                    return self._token
+                raise errors.ConfigError(
+                    f"cannot read the service account token {self.path}: {exc.strerror}"
+                ) from exc
+            if token is None:
+                return self._token
+            if not token:
+                if self._token:
+                    return self._token
+                raise errors.ConfigError(f"the service account token {self.path} is empty")
+            if token != self._token and self._token:
+                log.info("service account token %s changed; using the new one", self.path)
+            self._token, self._signature, self._read_at = token, signature, time.monotonic()
             return self._token
 
     def refresh(self, configuration: Any) -> None:

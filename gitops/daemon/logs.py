@@ -101,3 +101,6 @@ def configure(fmt: str = "text", level: str = "info") -> None:
     # Third-party chatter below WARNING is noise in a daemon's log.
     for name in ("apscheduler", "urllib3", "git", "kubernetes"):
         logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
+    # APScheduler warns each time a poll finds the app's previous run still going: that is the
+    # designed behaviour (one run per app at a time; a long rollout wait spans many intervals).
+    logging.getLogger("apscheduler.scheduler").setLevel(logging.ERROR)

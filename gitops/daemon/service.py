@@ -27,6 +27,7 @@ cancels them; history says which.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import threading
 import time
@@ -49,7 +50,7 @@ from gitops.daemon.webhooks import normalize_repo_url
 from gitops.engine import Engine, SyncOptions
 from gitops.engine.reconciler import Rendered, SyncOutcome
 from gitops.git import redact_url
-from gitops.model import ResourceKey, SyncRecord, Trigger
+from gitops.model import Action, ResourceKey, SyncRecord, Trigger
 
 log = logging.getLogger("gitops.daemon")
 
@@ -75,7 +76,7 @@ class DaemonOptions:
 
     workers: int = 4
     jitter: float = 0.1
-    debounce: float = 0.2
+    debounce: float = 0.1
     retry_backoff: float = 30.0
     max_retry_backoff: float = 600.0
     identity: str = "gitops"
@@ -299,7 +300,11 @@ class Daemon:
         for name, st in self._states.items():
             if st.repo_key in keys and _ref_matches(st.app.revision, event.ref):
                 matched.append(name)
-                self._supersede(st, event.after)
+                if st.app.revision not in ("", "HEAD"):
+                    # The push names the app's own ref: a running sync of another commit is
+                    # overtaken. (An app on HEAD cannot tell from the push whether its default
+                    # branch moved; the run queued below checks with ls-remote first.)
+                    self._supersede(st, event.after)
                 self._soon(name, Trigger.WEBHOOK, delay=self.options.debounce)
         log.info(
             "push from %s to %s: %s",
@@ -484,11 +489,15 @@ class Daemon:
         with self._lock:
             st.cancel = cancel
             st.syncing_revision = st.tracked
+            # Sync exactly the commit polled, not whatever the branch points to by the time
+            # the engine fetches: what is being synced (and may be overtaken) is then known.
+            pinned = len(st.tracked) == 40 and set(st.tracked) <= _FULL_SHA  # not a plain dir's
+            target = dataclasses.replace(app, revision=st.tracked) if pinned else app
         started = time.monotonic()
         try:
             with logs.context(trigger=trigger.value):
                 log.info("sync started (%s)", trigger.value)
-                outcome = self.engine.sync(app, SyncOptions(trigger=trigger, cancel=cancel))
+                outcome = self.engine.sync(target, SyncOptions(trigger=trigger, cancel=cancel))
         except errors.GitopsError as exc:  # only the history itself raises
             with self._lock:
                 st.cancel = None
@@ -517,7 +526,13 @@ class Daemon:
                 st.drift_checked = time.monotonic()
                 st.condition = ""
                 st.message = ""
+            elif outcome.stopped_by is not None and issubclass(outcome.stopped_by, _TRANSIENT):
+                # The Git host or the API server failed us: that is the app's condition, and
+                # the next poll simply tries again (no backoff: the revision is not at fault).
+                st.condition = _short(_condition_text(outcome.stopped_by, record.error))
             else:
+                # The revision itself failed (invalid manifests, a refused write, a rollout
+                # that degraded): polling retries it with a doubling backoff, not every interval.
                 if record.revision == st.failed_revision:
                     st.failures += 1
                 else:
@@ -540,6 +555,8 @@ class Daemon:
         if synced_ok:
             self.metrics.last_success(app.name, time.time())
             self.metrics.drift(app.name, False)
+        if outcome.stopped_by is None:
+            self.metrics.objects(app.name, _health_counts(record))
         self.metrics.condition(app.name, bool(st.condition))
         level = logging.WARNING if record.result.failed else logging.INFO
         log.log(
@@ -601,9 +618,35 @@ def _short(text: str, limit: int = 500) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+# Failures of the infrastructure rather than of the revision: retried at the next poll.
+_TRANSIENT = (errors.ClusterUnreachable, errors.ClusterError, errors.GitError, errors.HistoryBusy)
+
+
+def _condition_text(kind: type[BaseException], message: str) -> str:
+    if issubclass(kind, errors.ClusterUnreachable | errors.ClusterError):
+        return f"cluster: {message}"
+    if issubclass(kind, errors.GitError):
+        return f"git: {message}"
+    return message
+
+
 def _condition(exc: errors.GitopsError) -> str:
-    if isinstance(exc, errors.ClusterUnreachable | errors.ClusterError):
-        return f"cluster: {exc}"
-    if isinstance(exc, errors.GitError):
-        return f"git: {exc}"
-    return str(exc)
+    return _condition_text(type(exc), str(exc))
+
+
+def _health_counts(record: SyncRecord) -> dict[str, int]:
+    """The app's objects by health after a sync that ran to its end: those the gate found
+    unhealthy (their change carries the error) Degraded, those not applied because of it
+    Unknown, every other desired object Healthy (its workload passed the gate, or its kind is
+    healthy once applied). Pruned objects are gone and not counted."""
+    counts = {"Healthy": 0, "Degraded": 0, "Unknown": 0}
+    for change in record.changes:
+        if change.action is Action.PRUNE:
+            continue
+        if change.error:
+            counts["Degraded"] += 1
+        elif change.action is Action.SKIP and change.message.startswith("not applied"):
+            counts["Unknown"] += 1
+        else:
+            counts["Healthy"] += 1
+    return counts

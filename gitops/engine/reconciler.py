@@ -196,6 +196,10 @@ class Engine:
         self.cluster = cluster
         self.source = source
         self.history = history
+        # Per app, the diffs of its last plan (an engine that lives on, as the daemon's, diffs
+        # only what changed since). One plan of an app at a time: the daemon runs one per app.
+        self._memos: dict[str, plan_mod.DiffMemo] = {}
+        self._memos_lock = threading.Lock()
 
     # ----------------------------------------------------------------------------- stages
 
@@ -306,16 +310,22 @@ class Engine:
         # The rollout policy is part of the desired state (refused here, before any write).
         desired = rollout.with_strategy(rendered.resources, app.rollout)
         live = self.live(app, desired)
-        return plan_mod.plan(
-            desired,
-            live,
-            app=app.name,
-            manager=app.manager,
-            prune=app.prune if opts.prune is None else opts.prune,
-            allow_empty=app.allow_empty if opts.allow_empty is None else opts.allow_empty,
-            prune_allowed_kinds=app.prune_kinds,
-            ignore=app.ignore_differences,
-        )
+        with self._memos_lock:
+            memo = self._memos.setdefault(app.name, plan_mod.DiffMemo())
+        try:
+            return plan_mod.plan(
+                desired,
+                live,
+                app=app.name,
+                manager=app.manager,
+                prune=app.prune if opts.prune is None else opts.prune,
+                allow_empty=app.allow_empty if opts.allow_empty is None else opts.allow_empty,
+                prune_allowed_kinds=app.prune_kinds,
+                ignore=app.ignore_differences,
+                memo=memo,
+            )
+        finally:
+            memo.rotate()
 
     # ------------------------------------------------------------------------------- sync
 

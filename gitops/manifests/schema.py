@@ -18,6 +18,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import jsonschema
+import orjson
 import referencing
 
 KUBERNETES_VERSION = "1.32"
@@ -55,14 +56,32 @@ def known(group: str, version: str, kind: str) -> bool:
 
 
 def problems(group: str, version: str, kind: str, body: Mapping[str, Any]) -> list[str]:
-    """Every schema violation of ``body``, as ``path: what is wrong`` (no values), in path order."""
-    validator = _validator(group, version, kind)
-    if validator is None:
+    """Every schema violation of ``body``, as ``path: what is wrong`` (no values), in path order.
+
+    Results are remembered by the body's canonical JSON (a bounded LRU): a daemon re-rendering
+    an app after a one-file commit validates only what changed (validation is ~1 ms a document,
+    the key ~0.03 ms). A body that is not plain JSON data is validated every time."""
+    if _validator(group, version, kind) is None:
         return []
+    try:
+        canonical = orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
+    except TypeError:
+        return list(_problems(group, version, kind, body))
+    return list(_cached_problems(group, version, kind, canonical))
+
+
+@functools.lru_cache(maxsize=16384)
+def _cached_problems(group: str, version: str, kind: str, canonical: bytes) -> tuple[str, ...]:
+    return _problems(group, version, kind, orjson.loads(canonical))
+
+
+def _problems(group: str, version: str, kind: str, body: Mapping[str, Any]) -> tuple[str, ...]:
+    validator = _validator(group, version, kind)
+    assert validator is not None
     out: set[str] = set()
     for error in validator.iter_errors(body):
         out.update(_describe(error))
-    return sorted(out)
+    return tuple(sorted(out))
 
 
 def path(parts: Iterable[Any]) -> str:

@@ -58,7 +58,7 @@ change saying why):
 """
 
 from gitops.plan.phases import PHASE_ANNOTATION, Phase, PlanError, default_phase, phase_of
-from gitops.plan.planner import PhasePlan, Plan, plan, with_tracking
+from gitops.plan.planner import DiffMemo, PhasePlan, Plan, plan, with_tracking
 from gitops.plan.pruning import (
     PROTECTED_KINDS,
     PRUNE_ANNOTATION,
@@ -74,6 +74,7 @@ __all__ = [
     "PRUNE_ANNOTATION",
     "PRUNE_DISABLED",
     "TRACKING_LABEL",
+    "DiffMemo",
     "Phase",
     "PhasePlan",
     "Plan",

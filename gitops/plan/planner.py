@@ -90,6 +90,40 @@ def with_tracking(resource: Resource, app: str) -> Resource:
     return Resource(resource.key, body, resource.origin)
 
 
+class DiffMemo:
+    """Diffs of the last plan of one app, for the next (owned by a long-lived caller: the
+    daemon's engine). A diff is a function of the desired body, the live object and the options;
+    a live object is identified by its uid and resourceVersion, which change with every write.
+    So a resync after a one-file commit diffs only what changed. Holds the entries used by the
+    last :func:`plan` only (its size is the app's)."""
+
+    def __init__(self) -> None:
+        self._last: dict[tuple[Any, ...], diff.ObjectDiff] = {}
+        self._now: dict[tuple[Any, ...], diff.ObjectDiff] = {}
+
+    def diff(
+        self,
+        body: Resource,
+        current: Mapping[str, Any] | None,
+        manager: str,
+        ignore: Sequence[diff.IgnoreSpec],
+    ) -> diff.ObjectDiff:
+        meta = (current or {}).get("metadata") or {}
+        uid, rv = meta.get("uid"), meta.get("resourceVersion")
+        if not uid or not rv:
+            return diff.diff(body, current, manager=manager, ignore=ignore)
+        key = (diff.canonical_json(body.body), uid, rv, manager, tuple(ignore))
+        found = self._now.get(key) or self._last.get(key)
+        if found is None:
+            found = diff.diff(body, current, manager=manager, ignore=ignore)
+        self._now[key] = found
+        return found
+
+    def rotate(self) -> None:
+        """End of a plan: keep what it used, forget the rest."""
+        self._last, self._now = self._now, {}
+
+
 def plan(
     desired: Sequence[Resource],
     live: Mapping[ResourceKey, Mapping[str, Any]],
@@ -100,8 +134,10 @@ def plan(
     allow_empty: bool = False,
     prune_allowed_kinds: frozenset[str] = frozenset(),
     ignore: Sequence[diff.IgnoreSpec] = (),
+    memo: DiffMemo | None = None,
 ) -> Plan:
     """Pair ``desired`` with ``live`` (the app's objects and the desired keys' live copies) by key.
+    ``memo`` reuses the diffs of the previous plan where neither side changed.
 
     Raises PlanError, listing every problem, for duplicate keys and invalid phase annotations.
     """
@@ -131,7 +167,10 @@ def plan(
     for phase, _, r in placed:
         body = with_tracking(r, app)
         current = live.get(r.key)
-        d = diff.diff(body, current, manager=manager, ignore=ignore)
+        if memo is not None:
+            d = memo.diff(body, current, manager, ignore)
+        else:
+            d = diff.diff(body, current, manager=manager, ignore=ignore)
         change = Change(r.key, d.action, phase.label, d.summary, _note(current, app))
         grouped.setdefault(phase, []).append((change, body, d))
     phase_plans = tuple(

@@ -136,7 +136,9 @@ def test_the_rendered_rbac_is_sufficient_for_a_real_sync(rbac_cluster: LocalClus
         r.error for r in records
     ]
     pruned = {(c.key.kind, c.key.name) for c in records[1].changes if c.action.value == "prune"}
-    removed = {(d["kind"], d["metadata"]["name"]) for d in yaml.safe_load_all((EXAMPLE / "api.yaml").read_text())}
+    removed = {
+        (d["kind"], d["metadata"]["name"]) for d in yaml.safe_load_all((EXAMPLE / "api.yaml").read_text())
+    }
     assert ("Deployment", "api") in removed
     assert pruned == removed
     # Everything ran as the ServiceAccount, and nothing was refused.

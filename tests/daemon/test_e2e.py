@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+import gitops
 from gitops.localcluster import LocalCluster
 from tests.conftest import Kubectl
 from tests.daemon.harness import DaemonProcess, app_files, config_text, running
@@ -282,3 +283,167 @@ def test_sigterm_stops_a_waiting_sync_at_a_safe_point_and_history_says_so(
     assert newest.revision == sha
     assert newest.result.value == "Failed"
     assert "shutting down" in newest.error
+
+
+def test_api_server_outage_is_reported_and_recovered_from(
+    tmp_path: Path, live_cluster: LocalCluster, git_server: GitHttpServer, app_ns: str
+) -> None:
+    from gitops.localcluster.faults import ErrorSpec, Rule
+
+    work = make_repo(git_server, "outage", app_files(app_ns))
+    with running(
+        tmp_path / "daemon",
+        config_text([_app("outage", work.url, interval="1s")]),
+        live_cluster.kubeconfig,
+        identity="outage-daemon",
+    ) as d:
+        wait_for(lambda: _synced(d, "outage", work.head), timeout=60, what="the first sync")
+        # The API server answers this daemon (and only it: its user agent) with 503s.
+        rule = live_cluster.faults.add(
+            Rule(
+                id=f"outage-{app_ns}",
+                resources=("*", ""),
+                user_agent=f"gitops/{gitops.__version__} (outage-daemon)",
+                error=ErrorSpec(503),
+            )
+        )
+        try:
+            sha = work.commit_and_push(app_files(app_ns, "nginx:7.0"), "during the outage")
+            status = wait_for(
+                lambda: (s := d.app("outage"))["condition"].startswith("cluster:") and s,
+                timeout=120,
+                what="a cluster condition",
+            )
+            assert status["syncedRevision"] != sha
+            assert d.client.get("/healthz").status_code == 200
+            assert 'gitops_app_condition{app="outage"} 1.0' in d.metrics()
+            assert 'code="503"' in d.metrics()
+        finally:
+            live_cluster.faults.remove(rule.id)
+        wait_for(lambda: _synced(d, "outage", sha), timeout=120, what="recovery after the outage")
+        assert d.app("outage")["condition"] == ""
+        assert _image(live_cluster, app_ns) == "nginx:7.0"
+
+
+def test_a_burst_of_pushes_is_one_sync(
+    tmp_path: Path, live_cluster: LocalCluster, git_server: GitHttpServer, app_ns: str
+) -> None:
+    work = make_repo(git_server, "burst", app_files(app_ns))
+    with running(
+        tmp_path / "daemon", config_text([_app("burst", work.url, interval="1h")]), live_cluster.kubeconfig
+    ) as d:
+        wait_for(lambda: _synced(d, "burst", work.head), timeout=60, what="the first sync")
+        assert d.client.get("/readyz").status_code == 200
+        before = len(d.history_of("burst"))
+        sha = work.commit_and_push(app_files(app_ns, "nginx:8.0"), "one change, five deliveries")
+        answers = [d.github_push(work.url, sha) for _ in range(5)]  # five distinct delivery ids
+        assert [a.status_code for a in answers] == [202] * 5
+        wait_for(lambda: _synced(d, "burst", sha), timeout=60, what="the burst's sync")
+        # Give a second (wrongly queued) sync every chance to be recorded before counting.
+        wait_for(lambda: not d.app("burst")["syncing"], timeout=30, what="idle")
+        assert len(d.history_of("burst")) == before + 1
+
+
+def test_a_hanging_repository_does_not_delay_other_apps(
+    tmp_path: Path, live_cluster: LocalCluster, git_server: GitHttpServer, app_ns: str
+) -> None:
+    import socket
+
+    work = make_repo(git_server, "fast", app_files(app_ns))
+    # A Git host that accepts connections and never answers (the kernel's backlog accepts them).
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)
+        hanging = f"http://127.0.0.1:{silent.getsockname()[1]}/stuck.git"
+        apps = [
+            {"name": "stuck", "repo": hanging, "revision": "main", "path": "app", "interval": "1s"},
+            _app("fast", work.url, interval="1s"),
+        ]
+        with running(
+            tmp_path / "daemon", config_text(apps), live_cluster.kubeconfig, args=["--workers", "2"]
+        ) as d:
+            wait_for(lambda: _synced(d, "fast", work.head), timeout=60, what="the fast app's sync")
+            sha = work.commit_and_push(app_files(app_ns, "nginx:8.1"), "while stuck hangs")
+            wait_for(lambda: _synced(d, "fast", sha), timeout=60, what="the fast app's next sync")
+            stuck = d.app("stuck")
+            assert stuck["syncedRevision"] == "" and stuck["trackedRevision"] == ""
+
+
+def test_a_new_commit_cancels_a_waiting_rollout_and_is_synced_next(
+    tmp_path: Path, live_cluster: LocalCluster, git_server: GitHttpServer, app_ns: str
+) -> None:
+    work = make_repo(git_server, "fixme", app_files(app_ns))
+    # A 10-minute rollout timeout and a one-hour poll: only the cancellation can get the fix out
+    # before the stuck rollout times out.
+    app = _app("fixme", work.url, interval="1h", rollout={"timeout": "10m"})
+    with running(tmp_path / "daemon", config_text([app]), live_cluster.kubeconfig) as d:
+        wait_for(lambda: _synced(d, "fixme", work.head), timeout=60, what="the first sync")
+        stuck = work.commit_and_push(
+            app_files(app_ns, "nginx:9.0", pod_annotations={"localcluster.gitops.dev/ready-after": "36000"}),
+            "a rollout that never becomes ready",
+        )
+        assert d.github_push(work.url, stuck).status_code == 202
+        wait_for(
+            lambda: _image(live_cluster, app_ns) == "nginx:9.0" and d.app("fixme")["syncing"],
+            timeout=30,
+            what="the sync to wait on the rollout",
+        )
+        fix = work.commit_and_push(app_files(app_ns, "nginx:9.1"), "the fix")
+        assert d.github_push(work.url, fix).status_code == 202
+        wait_for(lambda: _synced(d, "fixme", fix), timeout=60, what="the fix to be synced")
+        history = d.history_of("fixme")
+        assert [(h["revision"], h["result"]) for h in history[:2]] == [(fix, "Succeeded"), (stuck, "Failed")]
+        assert "cancelled" in history[1]["error"] and fix[:12] in history[1]["error"]
+        assert _image(live_cluster, app_ns) == "nginx:9.1"
+
+
+def test_secret_values_never_leave_the_daemon(
+    tmp_path: Path, live_cluster: LocalCluster, git_server: GitHttpServer, app_ns: str
+) -> None:
+    import base64
+
+    import yaml
+
+    seeded = f"s3cr3t-{uuid.uuid4().hex}"
+    files = app_files(app_ns)
+    files["app/secret.yaml"] = yaml.safe_dump(
+        {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {"name": "creds", "namespace": app_ns},
+            "stringData": {"password": seeded},
+        }
+    )
+    work = make_repo(git_server, "secrets", files)
+    with running(
+        tmp_path / "daemon",
+        config_text([_app("secrets", work.url, interval="1s")]),
+        live_cluster.kubeconfig,
+        args=["--log-level", "debug"],
+    ) as d:
+        wait_for(lambda: _synced(d, "secrets", work.head), timeout=60, what="the first sync")
+        # A change to the Secret, and a broken commit whose error quotes the manifests.
+        files["app/secret.yaml"] = files["app/secret.yaml"].replace(seeded, seeded + "-2")
+        sha = work.commit_and_push(files, "rotate")
+        wait_for(lambda: _synced(d, "secrets", sha), timeout=60, what="the rotation")
+        broken = dict(files)
+        broken["app/secret.yaml"] += "  extra: [unclosed\n"
+        bad = work.commit_and_push(broken, "broken")
+        wait_for(
+            lambda: d.app("secrets")["trackedRevision"] == bad and d.app("secrets")["result"] == "Failed",
+            timeout=60,
+            what="the broken commit's failure",
+        )
+        outputs = [
+            d.log(),
+            d.client.get("/api/v1/apps").text,
+            d.client.get("/api/v1/apps/secrets/history").text,
+            d.metrics(),
+        ]
+        for value in (seeded, base64.b64encode(seeded.encode()).decode()):
+            for out in outputs:
+                assert value not in out
+        history_files = b"".join(
+            p.read_bytes() for p in (tmp_path / "daemon").rglob("history.db*") if p.is_file()
+        )
+        assert seeded.encode() not in history_files

@@ -39,7 +39,7 @@ from gitops.localcluster.controllers import deployment_util as du
 from gitops.model import Action, ResourceKey, SyncResult, Trigger
 from tests.conftest import LIVE_CLOCK_SCALE, Kubectl
 from tests.engine.conftest import ROOT, EngineEnv, GitRepo, make_env, unique
-from tests.localcluster.controllers.test_deployment import PodBounds, watch_pods
+from tests.localcluster.controllers.workloads import PodBounds, watch_pods
 from tests.waiting import wait_for
 
 

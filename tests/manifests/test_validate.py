@@ -234,3 +234,25 @@ def test_public_api() -> None:
         10_000,
         60,
     )
+
+
+def test_schema_problems_are_remembered_by_content_not_by_object() -> None:
+    from gitops.manifests import schema
+
+    bad = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "x"},
+        "data": {"a": 1},
+        "extra": True,
+    }
+    first = schema.problems("", "v1", "ConfigMap", bad)
+    assert first and any("extra" in p for p in first)
+    hits = schema._cached_problems.cache_info().hits
+    assert schema.problems("", "v1", "ConfigMap", dict(bad)) == first  # an equal body: a cache hit
+    assert schema._cached_problems.cache_info().hits == hits + 1
+    fixed = {k: v for k, v in bad.items() if k != "extra"}
+    assert not any("extra" in p for p in schema.problems("", "v1", "ConfigMap", fixed))
+    # Not plain JSON data (a non-string key): validated directly, same messages as before.
+    odd = {**bad, "data": {1: "x"}}
+    assert schema.problems("", "v1", "ConfigMap", odd)

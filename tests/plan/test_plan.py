@@ -139,3 +139,38 @@ def test_a_tracking_label_written_in_git_is_overridden_by_the_app() -> None:
     applied_body = with_tracking(Resource.of(body), "shop").body
     assert applied_body["metadata"]["labels"] == {TRACKING_LABEL: "shop", "tier": "web"}
     assert body["metadata"]["labels"][TRACKING_LABEL] == "someone-else"
+
+
+def test_a_diff_memo_reuses_only_diffs_whose_inputs_did_not_change(monkeypatch: pytest.MonkeyPatch) -> None:
+    from gitops.plan import DiffMemo
+
+    calls: list[str] = []
+    real = diff.diff
+
+    def counting(body: Resource, live: Any, **kw: Any) -> diff.ObjectDiff:
+        calls.append(body.key.name)
+        return real(body, live, **kw)
+
+    monkeypatch.setattr(diff, "diff", counting)
+    memo = DiffMemo()
+    desired = [Resource.of(cm("a", x="1")), Resource.of(cm("b", x="2"))]
+    live = {key("a"): applied(cm("a", x="1")), key("b"): applied(cm("b", x="1"))}
+    first = plan(desired, live, app="shop", memo=memo)
+    memo.rotate()
+    assert sorted(calls) == ["a", "b"]
+    calls.clear()
+    again = plan(desired, live, app="shop", memo=memo)
+    memo.rotate()
+    assert calls == []  # same bodies, same live uid and resourceVersion: nothing re-diffed
+    assert [(c.key, c.action, c.summary) for c in again.changes] == [
+        (c.key, c.action, c.summary) for c in first.changes
+    ]
+    # A write to "b" (new resourceVersion) and a change to "a" in Git are diffed again.
+    live[key("b")] = applied(cm("b", x="2"))
+    live[key("b")]["metadata"]["resourceVersion"] = "2"
+    changed = [Resource.of(cm("a", x="9")), desired[1]]
+    third = plan(changed, live, app="shop", memo=memo)
+    assert sorted(calls) == ["a", "b"]
+    assert {c.key.name: c.action for c in third.changes} == {"a": Action.UPDATE, "b": Action.UNCHANGED}
+    # The same result as without a memo.
+    assert third.changes == plan(changed, live, app="shop").changes

@@ -40,6 +40,7 @@ from gitops.localcluster.controllers.deployment import DeploymentController
 from gitops.localcluster.controllers.manager import ControllerManager
 from gitops.localcluster.store import Event
 from tests.conftest import KUBECTL, LIVE_CLOCK_SCALE, Kubectl
+from tests.localcluster.controllers.workloads import watch_pods
 from tests.waiting import wait_for
 
 Obj = dict[str, Any]
@@ -981,79 +982,6 @@ def test_kubectl_scale(live_cluster: LocalCluster, live_kubectl: Kubectl, live_n
 
 
 # ------------------------------------------------------------ bounds, on every event
-
-
-def pod_active(pod: Obj) -> bool:
-    """``controller.IsPodActive``: neither being deleted nor finished (Succeeded/Failed)."""
-    phase = (pod.get("status") or {}).get("phase")
-    return not pod["metadata"].get("deletionTimestamp") and phase not in ("Succeeded", "Failed")
-
-
-def pod_ready(pod: Obj) -> bool:
-    cond = du.get_condition(pod.get("status"), "Ready")
-    return cond is not None and cond.get("status") == "True"
-
-
-@dataclass
-class PodBounds:
-    """Replays pod and ReplicaSet events of one Deployment and checks, after each, that active
-    pods (not being deleted, not finished: what ReplicaSets count) stay within replicas +
-    maxSurge and Ready ones at least replicas - maxUnavailable (minReadySeconds 0: Ready is
-    available)."""
-
-    namespace: str
-    app: str
-    max_total: int
-    min_available: int
-    pods: dict[str, Obj] = field(default_factory=dict)
-    events: list[Event] = field(default_factory=list)
-
-    def __call__(self, event: Event) -> None:  # under the store lock: only record
-        meta = event.obj["metadata"]
-        if meta.get("namespace") == self.namespace and (event.group, event.plural) in (
-            ("", "pods"),
-            ("apps", "replicasets"),
-        ):
-            self.events.append(event)
-
-    def check(self) -> int:
-        seen: list[str] = []
-        for event in self.events:
-            meta = event.obj["metadata"]
-            if event.plural == "replicasets":
-                seen.append(f"{event.rv} RS {meta['name']} spec={du.spec_replicas(event.obj)}")
-                continue
-            if (meta.get("labels") or {}).get("app") != self.app:
-                continue
-            if event.type == "DELETED":
-                self.pods.pop(meta["name"], None)
-            else:
-                self.pods[meta["name"]] = event.obj
-            live = [p for p in self.pods.values() if pod_active(p)]
-            ready = [p for p in live if pod_ready(p)]
-            state = "deleting" if meta.get("deletionTimestamp") else ("ready" if pod_ready(event.obj) else "")
-            seen.append(
-                f"{event.rv} {event.type} pod {meta['name']} {state} -> {len(live)} live, {len(ready)} ready"
-            )
-            history = "\n".join(seen[-20:])
-            assert len(live) <= self.max_total, f"{len(live)} pods > {self.max_total}:\n{history}"
-            assert len(ready) >= self.min_available, (
-                f"{len(ready)} available < {self.min_available}:\n{history}"
-            )
-        return len(self.events)
-
-
-def watch_pods(
-    cluster: LocalCluster, namespace: str, app: str, max_total: int, min_available: int
-) -> tuple[PodBounds, int]:
-    store = cluster.store
-    with store.lock:
-        bounds = PodBounds(namespace, app, max_total, min_available)
-        for pod in store.items(("", "pods"), namespace):
-            if (pod["metadata"].get("labels") or {}).get("app") == app:
-                bounds.pods[pod["metadata"]["name"]] = pod
-        token, _ = store.subscribe(None, bounds)
-    return bounds, token
 
 
 def exercise_rolling_update(

@@ -16,6 +16,7 @@ from typing import Any
 
 from gitops.localcluster import LocalCluster
 from gitops.localcluster.api import WriteOptions
+from gitops.localcluster.controllers import deployment_util as du
 from gitops.localcluster.store import Event
 from tests import waiting
 
@@ -122,3 +123,85 @@ def record(
         yield log
     finally:
         cluster.store.unsubscribe(token)
+
+
+# --- rolling-update bounds (shared with tests/engine/test_rollout.py) ---------------------
+
+
+def pod_active(pod: Obj) -> bool:
+    """``controller.IsPodActive``: neither being deleted nor finished (Succeeded/Failed)."""
+    phase = (pod.get("status") or {}).get("phase")
+    return not pod["metadata"].get("deletionTimestamp") and phase not in ("Succeeded", "Failed")
+
+
+def ready_condition(pod: Obj) -> bool:
+    """The pod's Ready condition is True (what a Deployment with minReadySeconds 0 counts as
+    available), whatever its phase."""
+    cond = du.get_condition(pod.get("status"), "Ready")
+    return cond is not None and cond.get("status") == "True"
+
+
+@dataclass
+class PodBounds:
+    """Replays pod and ReplicaSet events of one Deployment and checks, after each, that active
+    pods (not being deleted, not finished: what ReplicaSets count) stay within replicas +
+    maxSurge and Ready ones at least replicas - maxUnavailable (minReadySeconds 0: Ready is
+    available)."""
+
+    namespace: str
+    app: str
+    max_total: int
+    min_available: int
+    pods: dict[str, Obj] = field(default_factory=dict)
+    events: list[Event] = field(default_factory=list)
+
+    def __call__(self, event: Event) -> None:  # under the store lock: only record
+        meta = event.obj["metadata"]
+        if meta.get("namespace") == self.namespace and (event.group, event.plural) in (
+            ("", "pods"),
+            ("apps", "replicasets"),
+        ):
+            self.events.append(event)
+
+    def check(self) -> int:
+        seen: list[str] = []
+        for event in self.events:
+            meta = event.obj["metadata"]
+            if event.plural == "replicasets":
+                seen.append(f"{event.rv} RS {meta['name']} spec={du.spec_replicas(event.obj)}")
+                continue
+            if (meta.get("labels") or {}).get("app") != self.app:
+                continue
+            if event.type == "DELETED":
+                self.pods.pop(meta["name"], None)
+            else:
+                self.pods[meta["name"]] = event.obj
+            live = [p for p in self.pods.values() if pod_active(p)]
+            ready = [p for p in live if ready_condition(p)]
+            state = (
+                "deleting"
+                if meta.get("deletionTimestamp")
+                else ("ready" if ready_condition(event.obj) else "")
+            )
+            seen.append(
+                f"{event.rv} {event.type} pod {meta['name']} {state} -> {len(live)} live, {len(ready)} ready"
+            )
+            history = "\n".join(seen[-20:])
+            assert len(live) <= self.max_total, f"{len(live)} pods > {self.max_total}:\n{history}"
+            assert len(ready) >= self.min_available, (
+                f"{len(ready)} available < {self.min_available}:\n{history}"
+            )
+        return len(self.events)
+
+
+def watch_pods(
+    cluster: LocalCluster, namespace: str, app: str, max_total: int, min_available: int
+) -> tuple[PodBounds, int]:
+    store = cluster.store
+    with store.lock:
+        bounds = PodBounds(namespace, app, max_total, min_available)
+        for pod in store.items(("", "pods"), namespace):
+            if (pod["metadata"].get("labels") or {}).get("app") == app:
+                bounds.pods[pod["metadata"]["name"]] = pod
+        token, _ = store.subscribe(None, bounds)
+    return bounds, token
