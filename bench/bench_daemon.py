@@ -176,7 +176,9 @@ def main() -> None:
     args = parser.parse_args()
     with contextlib.ExitStack() as stack:
         base = Path(stack.enter_context(tempfile.TemporaryDirectory()))
-        _, kubeconfig = stack.enter_context(served("--clock-scale", "50", "--nodes", "40", workdir=base / "cluster"))
+        _, kubeconfig = stack.enter_context(
+            served("--clock-scale", "50", "--nodes", "40", workdir=base / "cluster")
+        )
         lat = bench_latency(base, kubeconfig, args.pushes)
         foot = None if args.skip_footprint else bench_footprint(base, kubeconfig, args.idle_seconds)
     w, p = lat["webhook_to_live"], lat["push_to_live"]
