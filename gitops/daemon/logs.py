@@ -31,6 +31,12 @@ def context(**values: Any) -> Iterator[None]:
         _context.reset(token)
 
 
+def bind(**values: Any) -> None:
+    """Add ``values`` to the current context until the enclosing :func:`context` block ends
+    (for a value learnt inside the block, such as the sync id once history gave it)."""
+    _context.set({**_context.get(), **values})
+
+
 class ContextFilter(logging.Filter):
     """Copies the current context onto each record (``record.app`` ...), without overriding
     what a call passed in ``extra``."""

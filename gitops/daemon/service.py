@@ -497,7 +497,10 @@ class Daemon:
         try:
             with logs.context(trigger=trigger.value):
                 log.info("sync started (%s)", trigger.value)
-                outcome = self.engine.sync(target, SyncOptions(trigger=trigger, cancel=cancel))
+                options = SyncOptions(
+                    trigger=trigger, cancel=cancel, on_begin=lambda id: logs.bind(sync_id=id)
+                )
+                outcome = self.engine.sync(target, options)
         except errors.GitopsError as exc:  # only the history itself raises
             with self._lock:
                 st.cancel = None

@@ -102,6 +102,9 @@ class SyncOptions:
     # too. An Event with a ``reason`` attribute (a str, e.g. "the daemon is shutting down")
     # has it in the message instead.
     cancel: threading.Event | None = None
+    # Called with the history entry's id as soon as it exists, on the sync's thread (the
+    # daemon puts it on every log line of the sync).
+    on_begin: Callable[[int], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -440,6 +443,8 @@ class Engine:
         entry = None
         if self.history is not None and not opts.dry_run:
             entry = self.history.begin(app.name, opts.trigger, repo=app.repo, path=app.path, started=started)
+            if opts.on_begin is not None:
+                opts.on_begin(entry)
         outcome_plan: Plan | None = None
         manifests_out: list[dict[str, Any]] | None = None
         secrets: list[str] = []
@@ -583,12 +588,27 @@ class Engine:
                     done[0] += 1
                     opts.progress(done[0], total)
 
-        for phase in plan.phases:
+        def not_reached(index: int, why: str) -> list[Change]:
+            """The writes of phases after ``index`` and the prunes, which a failure stopped: in
+            the record as SKIP with the reason, so it says what was not done."""
+            later = [c for p in plan.phases[index + 1 :] for c in p.changes] + list(plan.prune)
+            return [
+                replace(
+                    c,
+                    action=Action.SKIP,
+                    message=f"not {'pruned' if c.action is Action.PRUNE else 'applied'}: {why}",
+                )
+                for c in later
+                if c.action.writes
+            ]
+
+        for index, phase in enumerate(plan.phases):
             if opts.cancel is not None and opts.cancel.is_set():
+                reason = f"cancelled: {_cancel_reason(opts.cancel)} before the {phase.phase.label} phase"
                 return _Executed(
-                    changes,
+                    changes + not_reached(index - 1, reason),
                     True,
-                    f"cancelled: {_cancel_reason(opts.cancel)} before the {phase.phase.label} phase",
+                    reason,
                     cancelled=True,
                 )
             to_apply = {o.key: o for o in phase.to_apply()}
@@ -632,8 +652,11 @@ class Engine:
             phase_changes = [results.get(c.key, c) for c in phase.changes]
             changes.extend(phase_changes)
             if rolled.cancelled or any(c.error for c in phase_changes):
+                why = (
+                    "the sync was cancelled" if rolled.cancelled else f"the {phase.phase.label} phase failed"
+                )
                 return _Executed(
-                    changes,
+                    changes + not_reached(index, why),
                     True,
                     f"cancelled: {_cancel_reason(opts.cancel)}" if rolled.cancelled else "",
                     unhealthy=rolled.unhealthy,
@@ -656,7 +679,7 @@ class Engine:
                             error=True,
                         )
                     )
-                    return _Executed(changes, True)
+                    return _Executed(changes + not_reached(index, f"{failure} is not Established"), True)
                 self.cluster.resources(refresh=True)
         for change in plan.prune:
             if change.action is not Action.PRUNE:

@@ -161,13 +161,14 @@ def test_without_any_single_rule_some_step_is_forbidden(
     kubeconfig = _install(rbac_cluster, objects)
     since = rbac_cluster.requests.last_seq
     if role["metadata"]["name"].endswith("-daemon"):
-        forbidden = _daemon_steps(kubeconfig, role)
+        refused = _daemon_steps(kubeconfig, role)
+        assert refused, f"{what} was not needed: the daemon posted its Event and held the Lease"
     else:
         records = _sync_scenario(kubeconfig, tmp_path)
         assert records[-1].result is SyncResult.FAILED, (
             f"{what} was not needed: {[r.result for r in records]}"
         )
-        forbidden = [r for r in rbac_cluster.requests.records(since) if r.code == 403]
+    forbidden = [r for r in rbac_cluster.requests.records(since) if r.code == 403]
     assert forbidden, f"removing {what} caused no 403"
 
 

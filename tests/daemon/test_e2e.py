@@ -85,11 +85,12 @@ def test_git_push_and_signed_webhook_deploy_the_pushed_commit(
         assert newest["trigger"] == "webhook"
         assert newest["revision"] == sha
         assert newest["result"] == "Succeeded"
-        # Every log line of that sync names the app and the revision.
-        lines = [
-            ln for ln in d.log_lines() if "sync" in ln.get("message", "") and ln.get("trigger") == "webhook"
-        ]
+        # Every log line of that sync names the app and the revision, and from the moment
+        # history gave it an id (git's fetch comes after), the sync id.
+        lines = [ln for ln in d.log_lines() if ln.get("trigger") == "webhook"]
         assert lines and all(ln.get("app") == "shop" and ln.get("revision") == sha[:12] for ln in lines)
+        fetches = [ln for ln in lines if ln.get("logger") == "gitops.git"]
+        assert fetches and all(ln.get("sync_id") == newest["id"] for ln in fetches), fetches
 
 
 def test_polling_picks_up_a_push_without_a_webhook(

@@ -321,7 +321,11 @@ def test_a_bad_image_fails_the_sync_fast_and_stops_it(
     written = {(r.resource, r.name) for r in env.writes(mark)}
     assert ("deployments", "web") in written
     assert not any(res == "services" for res, _ in written)
-    assert not any(c.key.kind == "Service" and c.action is not Action.UNCHANGED for c in record.changes)
+    # The record says so: the Service's update is there as SKIP, naming why.
+    services = [c for c in record.changes if c.key.kind == "Service"]
+    assert [(c.action, c.message) for c in services] == [
+        (Action.SKIP, "not applied: the workloads phase failed")
+    ]
 
 
 def test_auto_rollback_restores_the_failed_deployment_and_records_it(
@@ -475,7 +479,8 @@ def test_a_cancelled_wait_ends_the_sync_at_once_and_never_rolls_back(
     assert outcome.cancelled and outcome.rollback is None and record.message == ""
     svc = env.get("service", "web", ns)
     assert svc is not None and svc["spec"]["ports"][0]["port"] == 80  # Services not applied
-    assert not any(c.key.kind == "Service" and c.action is not Action.UNCHANGED for c in record.changes)
+    services = [c for c in record.changes if c.key.kind == "Service"]
+    assert [(c.action, c.message) for c in services] == [(Action.SKIP, "not applied: the sync was cancelled")]
     assert [r.trigger for r in env.history.list(app.name)] == [Trigger.CLI, Trigger.CLI]
 
 
