@@ -20,9 +20,7 @@ rate).
 from __future__ import annotations
 
 import argparse
-import os
 import platform
-import subprocess
 import tempfile
 import threading
 import time
@@ -31,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from bench_sync import git  # bench/ is on sys.path when run as a script
 from served import served  # bench/served.py (scripts run from bench/ on sys.path)
 
 from gitops.cluster import Cluster, ClusterOptions
@@ -64,17 +63,6 @@ def manifests(ns: str, n: int, replicas: int, ready_after: float, image: str) ->
             }
         )
     return yaml.safe_dump_all(docs, sort_keys=False)
-
-
-def git(repo: Path, *args: str) -> None:
-    env = {
-        **os.environ,
-        "GIT_AUTHOR_NAME": "bench",
-        "GIT_AUTHOR_EMAIL": "bench@example.com",
-        "GIT_COMMITTER_NAME": "bench",
-        "GIT_COMMITTER_EMAIL": "bench@example.com",
-    }
-    subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, env=env)
 
 
 def commit(repo: Path, text: str, message: str) -> None:
