@@ -11,6 +11,7 @@ A config file (``gitops.yaml``) lists apps::
         prune: true               # delete what left Git (default true here, false in ad hoc CLI use)
         selfHeal: false           # the daemon re-syncs drift at the resync interval
         interval: 3m              # poll interval (s, m, h units; plain numbers are seconds)
+        resync: 10m               # how often the daemon compares live with Git (default: interval)
         allowEmpty: false         # allow a sync (and prune) with no objects at all
         allowedNamespaces: [web]  # namespaces the app may write to (default: any)
         clusterScoped: true       # whether cluster-scoped objects (Namespaces, CRDs...) are allowed
@@ -92,6 +93,7 @@ class App:
     prune: bool = True
     self_heal: bool = False
     interval: float = 180.0
+    resync: float = 0.0  # seconds between drift checks; 0: at every poll (the interval)
     allow_empty: bool = False
     allowed_namespaces: tuple[str, ...] = ()
     cluster_scoped: bool = True
@@ -169,6 +171,7 @@ class _App(_Strict):
     prune: bool = True
     self_heal: bool = Field(False, alias="selfHeal")
     interval: str | float = 180.0
+    resync: str | float = 0.0
     allow_empty: bool = Field(False, alias="allowEmpty")
     allowed_namespaces: list[str] = Field(default_factory=list, alias="allowedNamespaces")
     cluster_scoped: bool = Field(True, alias="clusterScoped")
@@ -192,6 +195,14 @@ class _App(_Strict):
         seconds = parse_duration(v)
         if seconds < 1:
             raise ValueError("the interval must be at least 1s")
+        return seconds
+
+    @field_validator("resync")
+    @classmethod
+    def _resync(cls, v: str | float) -> float:
+        seconds = parse_duration(v)
+        if 0 < seconds < 1:
+            raise ValueError("the resync interval must be at least 1s (or 0: at every poll)")
         return seconds
 
     @field_validator("path")
@@ -222,6 +233,7 @@ class _App(_Strict):
             prune=self.prune,
             self_heal=self.self_heal,
             interval=float(self.interval),
+            resync=float(self.resync),
             allow_empty=self.allow_empty,
             allowed_namespaces=tuple(self.allowed_namespaces),
             cluster_scoped=self.cluster_scoped,

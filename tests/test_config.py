@@ -98,3 +98,12 @@ def test_a_config_without_apps_is_refused_for_a_sync_but_idles_a_daemon() -> Non
         parse_config("apps: []\n")
     assert parse_config("apps: []\n", allow_no_apps=True).apps == ()
     assert parse_config("{}\n", allow_no_apps=True).apps == ()
+
+
+def test_resync_defaults_to_every_poll_and_takes_a_duration() -> None:
+    [app] = parse_config("apps:\n- name: w\n  repo: r\n  interval: 10s\n").apps
+    assert app.resync == 0.0  # the daemon then checks drift at every poll
+    [app] = parse_config("apps:\n- name: w\n  repo: r\n  interval: 10s\n  resync: 5m\n").apps
+    assert app.resync == 300.0
+    with pytest.raises(ConfigError, match=r"apps\[0\]\.resync: the resync interval must be at least 1s"):
+        parse_config("apps:\n- name: w\n  repo: r\n  resync: 0.5\n")

@@ -11,7 +11,7 @@ repository or a failing app holds one worker and never delays the others. Each r
    revision that failed is retried with a doubling backoff, not every interval; one that was
    rolled back automatically is not retried at all: the app shows "rolled back from REV, waiting
    for a new commit" until Git moves.
-3. **Drift**: at the app's resync interval (its ``interval``) the desired state (rendered once
+3. **Drift**: at the app's resync interval (``resync``, default its ``interval``) the desired state (rendered once
    per revision and cached) is compared with the live one (one LIST per kind). With ``selfHeal``
    drift is synced away (trigger self-heal); without, it is only reported.
 
@@ -448,7 +448,8 @@ class Daemon:
                 if trigger is Trigger.API or (moved and not (backing_off and trigger is Trigger.POLL)):
                     self._sync(st, trigger)
                     return
-                if time.monotonic() - st.drift_checked >= app.interval or trigger is Trigger.SELF_HEAL:
+                resync = app.resync or app.interval
+                if time.monotonic() - st.drift_checked >= resync or trigger is Trigger.SELF_HEAL:
                     drifted = self._check_drift(st, sha)
                     if drifted and app.self_heal:
                         self._sync(st, Trigger.SELF_HEAL)

@@ -448,3 +448,33 @@ def test_secret_values_never_leave_the_daemon(
             p.read_bytes() for p in (tmp_path / "daemon").rglob("history.db*") if p.is_file()
         )
         assert seeded.encode() not in history_files
+
+
+def test_drift_is_checked_at_the_resync_interval_not_every_poll(
+    tmp_path: Path, live_cluster: LocalCluster, live_kubectl: Kubectl, git_server: GitHttpServer, app_ns: str
+) -> None:
+    import re
+
+    work = make_repo(git_server, "lazy", app_files(app_ns, replicas=2))
+    app = _app("lazy", work.url, interval="1s", resync="1h", selfHeal=True)
+    with running(tmp_path / "daemon", config_text([app]), live_cluster.kubeconfig) as d:
+        wait_for(lambda: _synced(d, "lazy", work.head), timeout=60, what="the first sync")
+        live_kubectl.run("-n", app_ns, "scale", "deployment/web", "--replicas=4")
+
+        def polls() -> int:
+            m = re.search(r'gitops_git_fetch_duration_seconds_count\{app="lazy"\} (\d+)', d.metrics())
+            return int(float(m.group(1))) if m else 0
+
+        seen = polls()
+        wait_for(lambda: polls() >= seen + 3, timeout=60, what="three more polls")
+        # Three polls, and no drift check among them: the scale stands until the resync.
+        assert (_deployment(live_cluster, app_ns) or {})["spec"]["replicas"] == 4
+        assert all(e["trigger"] != "self-heal" for e in d.history_of("lazy"))
+        # An explicit sync request still reconciles at once.
+        r = d.client.post("/api/v1/apps/lazy/sync", headers={"Authorization": f"Bearer {d.api_token}"})
+        assert r.status_code == 202
+        wait_for(
+            lambda: (_deployment(live_cluster, app_ns) or {})["spec"]["replicas"] == 2,
+            timeout=60,
+            what="the API sync",
+        )
