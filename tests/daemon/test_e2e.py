@@ -478,3 +478,51 @@ def test_drift_is_checked_at_the_resync_interval_not_every_poll(
             timeout=60,
             what="the API sync",
         )
+
+
+def test_a_leader_that_loses_its_lease_stops_syncing_and_the_other_takes_over(
+    tmp_path: Path, live_cluster: LocalCluster, git_server: GitHttpServer, app_ns: str
+) -> None:
+    from gitops.localcluster.faults import ErrorSpec, Rule
+
+    work = make_repo(git_server, "lease", app_files(app_ns))
+    config = config_text([_app("lease", work.url, interval="1s")])
+    args = [
+        "--leader-elect",
+        "--lease-namespace",
+        "default",
+        "--lease-name",
+        f"gitops-{app_ns}",
+        "--lease-duration",
+        "3",
+        "--renew-deadline",
+        "2",
+        "--retry-period",
+        "0.3",
+    ]
+    with running(tmp_path / "a", config, live_cluster.kubeconfig, args=args, identity=f"a-{app_ns}") as a:
+        wait_for(lambda: _synced(a, "lease", work.head), timeout=60, what="a's first sync")
+        with running(tmp_path / "b", config, live_cluster.kubeconfig, args=args, identity=f"b-{app_ns}") as b:
+            assert "gitops_leader 1.0" in a.metrics() and "gitops_leader 0.0" in b.metrics()
+            # a cannot renew any more (its lease requests fail); it is not killed.
+            rule = live_cluster.faults.add(
+                Rule(
+                    id=f"lease-{app_ns}",
+                    resources=("leases.coordination.k8s.io",),
+                    user_agent=f"gitops/{gitops.__version__} (a-{app_ns})",
+                    error=ErrorSpec(503),
+                )
+            )
+            try:
+                wait_for(lambda: "gitops_leader 0.0" in a.metrics(), timeout=30, what="a to stop leading")
+                wait_for(lambda: "gitops_leader 1.0" in b.metrics(), timeout=30, what="b to lead")
+                since = live_cluster.requests.last_seq
+                sha = work.commit_and_push(app_files(app_ns, "nginx:6.0"), "after the takeover")
+                wait_for(lambda: _synced(b, "lease", sha), timeout=60, what="b's sync")
+                writers = {
+                    r.user_agent for r in live_cluster.requests.writes(since) if r.resource != "leases"
+                }
+                assert writers and all(ua.endswith(f"(b-{app_ns})") for ua in writers), writers
+                assert a.client.get("/healthz").status_code == 200  # a keeps running, as a standby
+            finally:
+                live_cluster.faults.remove(rule.id)
