@@ -43,7 +43,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from gitops import errors
 from gitops.config import App, Config
 from gitops.daemon import events as events_mod
-from gitops.daemon import logs
+from gitops.daemon import logs, webhooks
 from gitops.daemon.interface import AppStatus, Push
 from gitops.daemon.metrics import Metrics
 from gitops.daemon.webhooks import normalize_repo_url
@@ -54,11 +54,13 @@ from gitops.model import Action, ResourceKey, SyncRecord, Trigger
 
 log = logging.getLogger("gitops.daemon")
 
-_FULL_SHA = frozenset("0123456789abcdef")
+_HEX = frozenset("0123456789abcdef")
 
 
-def _now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+def _is_commit(revision: str) -> bool:
+    """A full commit SHA (a pinned commit, or what ls-remote answered; not a plain dir's
+    ``dir:`` revision)."""
+    return len(revision) == 40 and set(revision) <= _HEX
 
 
 @dataclass(frozen=True)
@@ -408,7 +410,7 @@ class Daemon:
 
     def _ls_remote(self, st: _State) -> str | None:
         app = st.app
-        if len(app.revision) == 40 and set(app.revision) <= _FULL_SHA:
+        if _is_commit(app.revision):
             return app.revision  # a pinned commit never moves
         started = time.monotonic()
         try:
@@ -443,7 +445,7 @@ class Daemon:
                 moved = sha != st.synced
                 if waiting and trigger is not Trigger.API:
                     log.debug("%s was rolled back; waiting for a new commit", sha[:12])
-                    self._mark_reconciled(st)
+                    self._set(st, reconciled=True)
                     return
                 if trigger is Trigger.API or (moved and not (backing_off and trigger is Trigger.POLL)):
                     self._sync(st, trigger)
@@ -454,7 +456,7 @@ class Daemon:
                     if drifted and app.self_heal:
                         self._sync(st, Trigger.SELF_HEAL)
                         return
-                self._mark_reconciled(st)
+                self._set(st, reconciled=True)
 
     def _check_drift(self, st: _State, sha: str) -> bool | None:
         """Whether the live state differs from the revision's (None when it cannot be told)."""
@@ -492,8 +494,7 @@ class Daemon:
             st.syncing_revision = st.tracked
             # Sync exactly the commit polled, not whatever the branch points to by the time
             # the engine fetches: what is being synced (and may be overtaken) is then known.
-            pinned = len(st.tracked) == 40 and set(st.tracked) <= _FULL_SHA  # not a plain dir's
-            target = dataclasses.replace(app, revision=st.tracked) if pinned else app
+            target = dataclasses.replace(app, revision=st.tracked) if _is_commit(st.tracked) else app
         started = time.monotonic()
         try:
             with logs.context(trigger=trigger.value):
@@ -515,7 +516,7 @@ class Daemon:
     def _record(self, st: _State, outcome: SyncOutcome, seconds: float) -> None:
         app = st.app
         record = outcome.record
-        rollback = getattr(outcome, "rollback", None)
+        rollback = outcome.rollback
         self.metrics.sync_finished(app.name, record.result.value, record.trigger.value, seconds)
         with self._lock:
             st.result = record.result.value
@@ -573,7 +574,7 @@ class Daemon:
         )
         if rollback is not None:
             rb = rollback.record
-            self.metrics.sync_finished(app.name, rb.result.value, rb.trigger.value, 0.0)
+            self.metrics.sync_finished(app.name, rb.result.value, rb.trigger.value, _seconds(rb))
             log.warning("auto-rollback %s: %s %s", rb.id, rb.result.value, rb.error, extra={"sync_id": rb.id})
         self._post_event(record)
         if rollback is not None:
@@ -594,9 +595,6 @@ class Daemon:
         self._set(st, condition=_short(condition), reconciled=True)
         self.metrics.condition(st.app.name, True)
 
-    def _mark_reconciled(self, st: _State) -> None:
-        self._set(st, reconciled=True)
-
     def _set(self, st: _State, **changes: Any) -> None:
         with self._lock:
             for k, v in changes.items():
@@ -604,13 +602,25 @@ class Daemon:
 
 
 def _ref_matches(revision: str, ref: str) -> bool:
-    """Whether a push to ``ref`` can move an app tracking ``revision``. An app on HEAD follows
-    the default branch, which the push does not name: any branch push polls it (cheap)."""
+    """Whether a push to ``ref`` can move an app tracking ``revision``
+    (:func:`webhooks.ref_matches`); an app on HEAD follows the default branch, which the push
+    does not name: any branch push makes it poll (cheap)."""
     if revision in ("", "HEAD"):
         return ref.startswith("refs/heads/") or "/" not in ref
-    if revision.startswith("refs/"):
-        return ref == revision
-    return ref in (f"refs/heads/{revision}", f"refs/tags/{revision}", revision)
+    return webhooks.ref_matches(ref, revision)
+
+
+def _seconds(record: SyncRecord) -> float:
+    """How long a recorded sync took, from its RFC 3339 times (0 when one is missing)."""
+    try:
+        return max(
+            0.0,
+            (
+                datetime.fromisoformat(record.finished) - datetime.fromisoformat(record.started)
+            ).total_seconds(),
+        )
+    except ValueError:
+        return 0.0
 
 
 def _rolled_back_message(revision: str) -> str:
