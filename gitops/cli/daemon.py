@@ -2,27 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
 import click
 
-ENV_WEBHOOK_SECRET = "GITOPS_WEBHOOK_SECRET"
-ENV_API_TOKEN = "GITOPS_API_TOKEN"
-
-
-def _secret(file: Path | None, env: str, what: str) -> str | None:
-    """A secret from a file (trailing newline stripped), else the environment; never echoed."""
-    if file is not None:
-        try:
-            value = file.read_text().strip()
-        except OSError as exc:
-            raise click.ClickException(f"cannot read the {what} file {file}: {exc.strerror or exc}") from exc
-        if not value:
-            raise click.ClickException(f"the {what} file {file} is empty")
-        return value
-    return os.environ.get(env) or None
+from gitops.cli.secrets import ENV_API_TOKEN, ENV_WEBHOOK_SECRET, read_secret
+from gitops.cluster.client import SERVICE_ACCOUNT_DIR
 
 
 def _listen(value: str) -> tuple[str, int]:
@@ -57,7 +43,7 @@ _path = click.Path(path_type=Path)
 @click.option(
     "--service-account-dir",
     type=_path,
-    default=Path("/var/run/secrets/kubernetes.io/serviceaccount"),
+    default=SERVICE_ACCOUNT_DIR,
     show_default=True,
     help="Where the service account's token, ca.crt and namespace are mounted.",
 )
@@ -146,9 +132,9 @@ def daemon_cmd(
         lease_duration=lease_duration,
         renew_deadline=renew_deadline,
         retry_period=retry_period,
-        webhook_secret=_secret(webhook_secret_file, ENV_WEBHOOK_SECRET, "webhook secret"),
+        webhook_secret=read_secret(webhook_secret_file, ENV_WEBHOOK_SECRET, "webhook secret"),
         webhooks_insecure=insecure_webhooks,
-        api_token=_secret(api_token_file, ENV_API_TOKEN, "API token"),
+        api_token=read_secret(api_token_file, ENV_API_TOKEN, "API token"),
         workers=workers,
         grace=grace,
         identity=identity,

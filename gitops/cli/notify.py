@@ -38,14 +38,14 @@ from typing import IO
 import click
 
 # the wire format is the daemon's: one definition of the header names and the signature
+from gitops.cli.secrets import ENV_WEBHOOK_SECRET, read_secret
 from gitops.daemon import webhooks
+from gitops.model.sync import redact_url
 
 ENV_URL = "GITOPS_URL"
-ENV_SECRET = "GITOPS_WEBHOOK_SECRET"
+ENV_SECRET = ENV_WEBHOOK_SECRET
 ENV_SECRET_FILE = "GITOPS_WEBHOOK_SECRET_FILE"
 ENDPOINT = "/webhooks/generic"
-SIGNATURE_HEADER = webhooks.SIGNATURE_HEADER
-DELIVERY_HEADER = webhooks.DELIVERY_HEADER
 ZERO_SHA = re.compile(r"0{40}|0{64}")
 _SHA = re.compile(r"[0-9a-fA-F]{40}|[0-9a-fA-F]{64}")
 _MAX_REASON = 200
@@ -61,12 +61,6 @@ class Update:
     @property
     def deleted(self) -> bool:
         return bool(ZERO_SHA.fullmatch(self.after))
-
-
-def signature(secret: str, body: bytes) -> str:
-    """The ``X-Gitops-Signature`` value of ``body``: ``sha256=`` and the hex HMAC-SHA256 keyed
-    with the UTF-8 secret (:func:`gitops.daemon.webhooks.sign`)."""
-    return webhooks.sign(body, secret)
 
 
 def payload(repository: str, update: Update) -> bytes:
@@ -103,41 +97,17 @@ def _pairs(args: tuple[str, ...]) -> list[Update]:
 def _endpoint(url: str) -> str:
     parts = urllib.parse.urlsplit(url.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise click.BadParameter(f"{_display(url)!r} is not an http(s) URL", param_hint="--url")
+        raise click.BadParameter(f"{redact_url(url)!r} is not an http(s) URL", param_hint="--url")
     path = parts.path.rstrip("/")
     if not path.endswith(ENDPOINT):
         path += ENDPOINT
     return urllib.parse.urlunsplit((parts.scheme, parts.netloc, path, "", ""))
 
 
-def _display(url: str) -> str:
-    """``url`` without user information (a password in a URL is never printed)."""
-    parts = urllib.parse.urlsplit(url)
-    netloc = parts.netloc.rpartition("@")[2]
-    return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, "", ""))
-
-
 def _default_repository() -> str:
     """The bare repository the hook runs in: ``$GIT_DIR`` (git sets it, often to ``.``, for
     hooks) or the current directory, as an absolute path."""
     return str(Path(os.environ.get("GIT_DIR") or ".").resolve())
-
-
-def _read_secret(secret_file: Path | None) -> str | None:
-    """As the daemon reads its own (``gitops daemon --webhook-secret-file``): the file without
-    surrounding whitespace, else ``$GITOPS_WEBHOOK_SECRET`` as it is."""
-    if secret_file is not None:
-        try:
-            secret = secret_file.read_text().strip()
-        except (OSError, UnicodeDecodeError) as exc:
-            raise click.ClickException(
-                f"cannot read the webhook secret file {secret_file}: "
-                f"{exc.strerror if isinstance(exc, OSError) else 'not UTF-8 text'}"
-            ) from exc
-        if not secret:
-            raise click.ClickException(f"the webhook secret file {secret_file} is empty")
-        return secret
-    return os.environ.get(ENV_SECRET) or None
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -161,27 +131,27 @@ def post(url: str, repository: str, update: Update, secret: str | None, timeout:
     body = payload(repository, update)
     headers = {
         "Content-Type": "application/json",
-        DELIVERY_HEADER: str(uuid.uuid4()),
+        webhooks.DELIVERY_HEADER: str(uuid.uuid4()),
         "User-Agent": "gitops-notify",
     }
     if secret is not None:
-        headers[SIGNATURE_HEADER] = signature(secret, body)
+        headers[webhooks.SIGNATURE_HEADER] = webhooks.sign(body, secret)
     request = urllib.request.Request(url, data=body, headers=headers, method="POST")
     what = f"{update.ref} at {update.after[:12]}"
     try:
         with _opener.open(request, timeout=timeout) as answer:
-            return True, f"notified {_display(url)} of {what} ({answer.status})"
+            return True, f"notified {redact_url(url)} of {what} ({answer.status})"
     except urllib.error.HTTPError as exc:
         try:
             reason = exc.read(2048).decode("utf-8", "replace")
         except OSError:
             reason = ""
         reason = _scrub(reason or str(exc.reason), secret)
-        return False, f"{_display(url)} refused {what}: HTTP {exc.code}{': ' + reason if reason else ''}"
+        return False, f"{redact_url(url)} refused {what}: HTTP {exc.code}{': ' + reason if reason else ''}"
     except urllib.error.URLError as exc:
-        return False, f"cannot reach {_display(url)} for {what}: {_scrub(_why(exc.reason), secret)}"
+        return False, f"cannot reach {redact_url(url)} for {what}: {_scrub(_why(exc.reason), secret)}"
     except OSError as exc:  # TimeoutError, a reset connection
-        return False, f"cannot reach {_display(url)} for {what}: {_scrub(_why(exc), secret)}"
+        return False, f"cannot reach {redact_url(url)} for {what}: {_scrub(_why(exc), secret)}"
 
 
 def _why(reason: object) -> str:
@@ -237,7 +207,7 @@ def notify_cmd(
     failed or was refused, 2 bad usage. The secret is never printed.
     """
     endpoint = _endpoint(url)
-    secret = _read_secret(secret_file)
+    secret = read_secret(secret_file, ENV_SECRET, "webhook secret")
     if secret is None and not unsigned:
         raise click.UsageError(
             f"no webhook secret: pass --secret-file FILE or set ${ENV_SECRET} "

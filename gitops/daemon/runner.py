@@ -31,8 +31,6 @@ from gitops.history import History
 
 log = logging.getLogger("gitops.daemon")
 
-SERVICE_ACCOUNT_DIR = Path("/var/run/secrets/kubernetes.io/serviceaccount")
-
 
 def default_identity() -> str:
     """The pod name in a cluster (its hostname), with the pid: unique per replica and restart."""
@@ -56,7 +54,7 @@ class DaemonSettings:
     kubeconfig: Path | None = None
     context: str | None = None
     in_cluster: bool | None = None
-    service_account_dir: Path = SERVICE_ACCOUNT_DIR
+    service_account_dir: Path = cluster_client.SERVICE_ACCOUNT_DIR
     leader_elect: bool = False
     lease_name: str = "gitops"
     lease_namespace: str | None = None
@@ -102,8 +100,9 @@ def _connect(settings: DaemonSettings, identity: str) -> Cluster:
 
 
 def run(settings: DaemonSettings) -> int:
-    """Serve until stopped; the exit code (0 after a clean stop, 2 for a bad config, 3 when
-    the cluster configuration cannot be loaded)."""
+    """Serve until stopped; the exit code: 0 after a clean stop, 2 when the config or the
+    cluster configuration (kubeconfig, service account) cannot be loaded. An unreachable
+    cluster or Git host is not fatal: it becomes each app's condition."""
     logs.configure(settings.log_format, settings.log_level)
     identity = settings.identity or default_identity()
     try:
@@ -120,9 +119,8 @@ def run(settings: DaemonSettings) -> int:
     metrics = Metrics()
     cluster.observer = metrics.cluster_request
     history = History.open(settings.history_path)
-    interrupted = history.recover()
-    if interrupted:
-        log.warning("syncs interrupted by the previous process's end: %s", interrupted)
+    if history.recovered:
+        log.warning("syncs interrupted by the previous process's end: %s", history.recovered)
     source = Source(GitOptions(cache_dir=settings.cache_dir))
     engine = Engine(cluster, source, history)
     namespace = settings.lease_namespace or cluster.namespace
@@ -144,7 +142,9 @@ def run(settings: DaemonSettings) -> int:
         DaemonOptions(
             workers=settings.workers,
             identity=identity,
-            events_namespace=namespace if settings.events else None,
+            # Events go where the daemon's pod is (its service account's namespace), which
+            # is not always where --lease-namespace puts the Lease.
+            events_namespace=cluster.namespace if settings.events else None,
             events_pod=os.environ.get("POD_NAME", ""),
         ),
         leading=(lambda: elector.is_leader) if elector is not None else None,

@@ -102,7 +102,8 @@ class History:
                 conn.execute("PRAGMA foreign_keys = ON")
                 conn.execute(f"PRAGMA busy_timeout = {int(self.options.busy_timeout * 1000)}")
                 schema.migrate(conn)
-            self.recover()
+            #: Ids of the syncs this open found cut off by a dead process (now Interrupted).
+            self.recovered: list[int] = self.recover()
         except BaseException:
             self.close()
             raise
