@@ -52,6 +52,7 @@ from gitops import errors, manifests
 from gitops import plan as plan_mod
 from gitops.cluster import Cluster
 from gitops.config import App
+from gitops.diff import canonical_json as diff_canonical_json
 from gitops.diff import views as diff_views
 from gitops.engine import restore, rollout
 from gitops.git import Source, redact_url
@@ -474,9 +475,13 @@ class Engine:
                 result = SyncResult.NO_CHANGE if outcome_plan.is_noop else SyncResult.SUCCEEDED
                 error = ""
                 if only is None:
+                    # The key file is made on first use: only for an app that stores Secrets.
+                    has_secrets = any(
+                        restore.is_secret(o.key) for p in outcome_plan.phases for o in p.objects
+                    )
                     key = (
                         self.history.fingerprint_key
-                        if self.history is not None and entry is not None
+                        if self.history is not None and entry is not None and has_secrets
                         else None
                     )
                     manifests_out = [
@@ -495,10 +500,12 @@ class Engine:
             and executed is not None
             and rendered is not None
             and executed.unhealthy
-            and not executed.cancelled
             and entry is not None
+            and outcome_plan is not None
+            and not (opts.cancel is not None and opts.cancel.is_set())  # a cancel wins
         ):
-            prepared = self._prepare_auto_rollback(app, executed.unhealthy, rendered.revision)
+            applied = {o.key: o for p in outcome_plan.phases for o in p.objects}
+            prepared = self._prepare_auto_rollback(app, executed.unhealthy, rendered.revision, applied)
             record = replace(record, message=prepared.note)
         record = replace(record, finished=_now())
         if self.history is not None and entry is not None:
@@ -515,11 +522,17 @@ class Engine:
         return outcome
 
     def _prepare_auto_rollback(
-        self, app: App, unhealthy: Sequence[ResourceKey], bad_revision: str
+        self,
+        app: App,
+        unhealthy: Sequence[ResourceKey],
+        bad_revision: str,
+        applied: Mapping[ResourceKey, Resource],
     ) -> _AutoRollback:
         """What an auto-rollback of ``unhealthy`` would restore, and the note for the failed
         entry: which workloads go back to which entry, or why none does (nothing is deleted:
-        a workload new in this commit is left as it is)."""
+        a workload new in this commit is left as it is; one whose stored manifest is what was
+        just applied has nothing to go back to: the failure is not the commit's, e.g. a
+        re-sync of the same revision while a registry is down)."""
         assert self.history is not None
         names = ", ".join(str(k) for k in unhealthy)
         target = self.history.restorable(app.name)
@@ -529,7 +542,14 @@ class Engine:
                 f"no auto-rollback of {names}: no earlier successful sync to roll back to", None, ()
             )
         by_key = {r.key: r for r in restore.stored_resources(stored)}
-        found = tuple(by_key[k] for k in unhealthy if k in by_key)
+        unchanged = [
+            k
+            for k in unhealthy
+            if k in by_key
+            and k in applied
+            and diff_canonical_json(by_key[k].body) == diff_canonical_json(applied[k].body)
+        ]
+        found = tuple(by_key[k] for k in unhealthy if k in by_key and k not in unchanged)
         new = [str(k) for k in unhealthy if k not in by_key]
         parts = []
         if found:
@@ -544,6 +564,11 @@ class Engine:
             parts.append(
                 f"{', '.join(new)} not rolled back: new in this commit (not in history #{target.id}), "
                 "left as it is"
+            )
+        if unchanged:
+            parts.append(
+                f"{', '.join(str(k) for k in unchanged)} not rolled back: history #{target.id} has the "
+                "same manifest (the failure is not this commit's)"
             )
         return _AutoRollback("; ".join(parts), target, found)
 
@@ -681,6 +706,11 @@ class Engine:
                     )
                     return _Executed(changes + not_reached(index, f"{failure} is not Established"), True)
                 self.cluster.resources(refresh=True)
+        if opts.cancel is not None and opts.cancel.is_set() and any(c.action is Action.PRUNE for c in plan.prune):
+            reason = f"cancelled: {_cancel_reason(opts.cancel)} before prune"
+            return _Executed(
+                changes + not_reached(len(plan.phases) - 1, reason), True, reason, cancelled=True
+            )
         for change in plan.prune:
             if change.action is not Action.PRUNE:
                 changes.append(change)

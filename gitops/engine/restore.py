@@ -31,8 +31,6 @@ An auto-rollback restores workloads only, so it never needs a Secret.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import copy
 import hashlib
 import hmac
@@ -41,6 +39,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final
 
 from gitops import errors
+from gitops.diff import views as diff_views
 from gitops.model import Resource, ResourceKey
 
 REDACTED: Final = "<redacted>"
@@ -58,22 +57,13 @@ def is_secret(key: ResourceKey) -> bool:
 
 
 def _data_of(body: Mapping[str, Any]) -> dict[str, str]:
-    """The ``data`` map the server stores for a Secret body: ``stringData`` folded in (it wins,
-    as on the server), every value as canonical base64."""
-    out: dict[str, str] = {}
-    data = body.get("data")
-    if isinstance(data, Mapping):
-        for k, v in data.items():
-            try:
-                raw = base64.b64decode(str(v or ""), validate=True)
-            except (binascii.Error, ValueError):
-                raw = str(v).encode()
-            out[str(k)] = base64.b64encode(raw).decode()
-    string_data = body.get("stringData")
-    if isinstance(string_data, Mapping):
-        for k, v in string_data.items():
-            out[str(k)] = base64.b64encode(str(v).encode()).decode()
-    return out
+    """The ``data`` map the server stores for a Secret body, as the diff normalizes it
+    (:func:`gitops.diff.views.prepare`): ``stringData`` folded in (it wins, as on the server),
+    base64 re-encoded the way the server prints it (line breaks of wrapped values dropped)."""
+    data = diff_views.prepare(body, "", "Secret").get("data")
+    if not isinstance(data, Mapping):
+        return {}
+    return {str(k): v if isinstance(v, str) else repr(v) for k, v in data.items()}
 
 
 def fingerprint(body: Mapping[str, Any], key: bytes) -> str:
@@ -90,8 +80,21 @@ def for_history(resource: Resource, key: bytes | None) -> dict[str, Any]:
         if key is not None:
             body[FINGERPRINT_FIELD] = fingerprint(body, key)
         for field in ("data", "stringData"):
-            if isinstance(body.get(field), Mapping):
-                body[field] = {k: REDACTED for k in body[field]}
+            values = body.get(field)
+            if isinstance(values, Mapping):
+                body[field] = {k: REDACTED for k in values}
+            elif values is not None:  # malformed, but it may still hold the values
+                body[field] = REDACTED
+        # kubectl's last-applied annotation (in YAML exported from a cluster) holds the values
+        # in plain text.
+        meta = body.get("metadata")
+        annotations = meta.get("annotations") if isinstance(meta, Mapping) else None
+        if isinstance(annotations, Mapping) and diff_views.LAST_APPLIED in annotations:
+            assert isinstance(meta, Mapping)
+            body["metadata"] = {
+                **meta,
+                "annotations": {k: v for k, v in annotations.items() if k != diff_views.LAST_APPLIED},
+            }
     return body
 
 

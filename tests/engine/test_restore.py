@@ -141,3 +141,28 @@ def test_a_deployment_is_judged_by_its_current_replicaset_pods_only() -> None:
     assert [p["metadata"]["name"] for p in rollout.current_pods(deployment, sets, pods)] == ["new-1"]
     # Before the controller has made (or adopted) the ReplicaSet of this revision: no pod counts.
     assert rollout.current_pods(deployment, sets[:1], pods) == []
+
+
+def test_wrapped_base64_has_the_fingerprint_of_what_the_server_stores() -> None:
+    # `base64` wraps at 76 columns (certificates in Git often are); the server decodes skipping
+    # line breaks and prints the value unwrapped.
+    value = "x" * 120
+    wrapped = base64.encodebytes(value.encode()).decode()
+    assert "\n" in wrapped.strip()
+    in_git = secret().body | {"data": {"tls.crt": wrapped}}
+    live = secret({"tls.crt": value}).body
+    assert restore.fingerprint(in_git, KEY) == restore.fingerprint(live, KEY)
+
+
+def test_history_drops_the_last_applied_annotation_and_malformed_data_of_a_secret() -> None:
+    body = secret({"password": "hunter22"}).body
+    body["metadata"]["annotations"] = {
+        "kubectl.kubernetes.io/last-applied-configuration": '{"data":{"password":"aHVudGVyMjI="}}',
+        "team": "db",
+    }
+    kept = restore.for_history(Resource(SECRET, body), KEY)
+    assert kept["metadata"]["annotations"] == {"team": "db"}
+    assert body["metadata"]["annotations"]["team"] == "db"  # the input is left as it was
+    malformed = restore.for_history(Resource(SECRET, secret().body | {"stringData": ["hunter22"]}), KEY)
+    assert malformed["stringData"] == "<redacted>"
+    assert "hunter22" not in repr(kept) + repr(malformed)

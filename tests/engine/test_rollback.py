@@ -177,3 +177,37 @@ def test_rollback_without_an_earlier_state_is_refused(live_env: EngineEnv, repo:
     assert unknown.exit_code == 2 and "no history entry #999 of this app" in unknown.output
     assert stranger.exit_code == 2 and "no history of an app named" in stranger.output
     assert len(env.history.list(name)) == 1  # refusals are not recorded
+
+
+def test_auto_rollback_has_nothing_to_restore_when_the_same_manifest_failed(tmp_path: Path) -> None:
+    """A re-sync of the revision that last succeeded (self-heal, a retry after an outage) that
+    fails the health gate has no earlier state to go back to: the note says so and nothing is
+    restored (which would record a 'rollback' that changed nothing)."""
+    from gitops.config import App
+    from gitops.engine import Engine
+    from gitops.history import History
+    from gitops.model import Resource, ResourceKey, SyncRecord
+
+    deployment = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "web", "namespace": "shop"},
+        "spec": {"template": {"spec": {"containers": [{"name": "web", "image": "nginx:1"}]}}},
+    }
+    key = ResourceKey.of(deployment)
+    with History.open(tmp_path / "h.db") as history:
+        good = history.record(
+            SyncRecord("shop", Trigger.CLI, "2026-01-01T00:00:00Z", SyncResult.SUCCEEDED, revision="a" * 40),
+            [deployment],
+        )
+        engine = Engine(None, None, history)  # type: ignore[arg-type]  # no I/O beyond history
+        app = App(name="shop", repo="r")
+        same = engine._prepare_auto_rollback(app, [key], "a" * 40, {key: Resource(key, deployment)})
+        assert same.resources == ()
+        assert f"history #{good.id} has the same manifest" in same.note
+        changed = dict(
+            deployment, spec={"template": {"spec": {"containers": [{"name": "web", "image": "bad"}]}}}
+        )
+        other = engine._prepare_auto_rollback(app, [key], "b" * 40, {key: Resource(key, changed)})
+        assert [r.key for r in other.resources] == [key]
+        assert "auto-rollback of Deployment/shop/web" in other.note

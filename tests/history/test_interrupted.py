@@ -39,7 +39,7 @@ def test_sigkilled_sync_is_interrupted_at_the_next_start(db_path: Path) -> None:
     try:
         with History(db_path) as watcher:  # another process opening now sees a live sync
             assert watcher.running() == [id]
-            assert watcher.recover() == []
+            assert watcher.recover() == [] and watcher.recovered == []
             assert watcher.get(id) is None
     finally:
         proc.send_signal(signal.SIGKILL)
@@ -47,6 +47,7 @@ def test_sigkilled_sync_is_interrupted_at_the_next_start(db_path: Path) -> None:
     assert proc.returncode == -signal.SIGKILL
 
     with History.open(db_path) as history:
+        assert history.recovered == [id]  # what the open found, for the daemon's start-up log
         record = history.get(id)
         assert record is not None and record.result is SyncResult.INTERRUPTED
         assert "interrupted" in record.error and record.finished
