@@ -4,8 +4,9 @@ Off by default (``LocalCluster(auth=False)``): every request is served as it alw
 ``auth=True`` every HTTP request must carry ``Authorization: Bearer <token>`` naming one of:
 
 - the **static admin token** the cluster writes into its kubeconfig. It authenticates as user
-  ``kubernetes-admin`` in group ``system:masters`` (the identity of a kubeadm cluster's admin
-  credential; ``system:masters`` is the privileged group the apiserver's authorizer chain allows
+  ``kubernetes-super-admin`` in group ``system:masters`` (the identity of kubeadm's
+  ``super-admin.conf``; since kubeadm 1.29 ``admin.conf`` is ``kubernetes-admin`` in
+  ``kubeadm:cluster-admins``, bound to ``cluster-admin`` through RBAC; ``system:masters`` is the privileged group the apiserver's authorizer chain allows
   before RBAC, ``apiserver/pkg/authentication/user/user.go`` SystemPrivilegedGroup);
 - a **ServiceAccount token** issued by the TokenRequest subresource
   (``POST /api/v1/namespaces/{ns}/serviceaccounts/{name}/token``, as ``kubectl create token``
@@ -18,10 +19,14 @@ Off by default (``LocalCluster(auth=False)``): every request is served as it alw
   (``pkg/serviceaccount/claims.go`` validator.Validate), a token stops working once its
   ServiceAccount is deleted or replaced by one with another uid, and once it expires.
 
-A request without a token, or with one that does not verify, gets 401 with the Status body
-``apiserver/pkg/endpoints/handlers/responsewriters/status.go`` writes for Unauthorized. That is
-the apiserver with ``--anonymous-auth=false``: with anonymous access on, a request with no token
-at all would run as ``system:anonymous`` instead.
+A request with a bearer token that does not verify gets 401 with the Status body
+``apiserver/pkg/endpoints/handlers/responsewriters/status.go`` writes for Unauthorized. A request
+with no bearer token at all runs as ``system:anonymous`` (group ``system:unauthenticated``), as
+kube-apiserver does with its default ``--anonymous-auth=true`` (kubeadm keeps it on): the
+authenticator chain is ``union.NewFailOnError(tokens, anonymous)``
+(``pkg/kubeapiserver/authenticator/config.go``), so only a failing token is an error; RBAC then
+lets anonymous requests read ``/version`` and the health endpoints
+(``system:public-info-viewer``) and answers 403 to everything else.
 
 Requests the cluster's own controllers make never pass through here: they call
 :class:`~gitops.localcluster.api.Api` in-process.
@@ -45,7 +50,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from gitops.localcluster import errors
 from gitops.localcluster.store import Store
 
-ADMIN_USER = "kubernetes-admin"
+ADMIN_USER = "kubernetes-super-admin"
 SYSTEM_MASTERS = "system:masters"
 AUTHENTICATED = "system:authenticated"
 SERVICE_ACCOUNT_PREFIX = "system:serviceaccount:"
@@ -59,6 +64,7 @@ DEFAULT_AUDIENCES = (ISSUER,)
 DEFAULT_EXPIRATION_SECONDS = 3600
 MIN_EXPIRATION_SECONDS = 600
 MAX_EXPIRATION_SECONDS = 1 << 32
+LEEWAY_SECONDS = 60  # go-jose jwt.DefaultLeeway
 
 
 @dataclass(frozen=True)
@@ -84,7 +90,7 @@ class UserInfo:
 
 ADMIN = UserInfo(ADMIN_USER, groups=(SYSTEM_MASTERS, AUTHENTICATED))
 # apiserver/pkg/authentication/request/anonymous: who a request without credentials is when
-# anonymous access is on (here: when authentication is off altogether).
+# anonymous access is on (kube-apiserver's default): no bearer token, or authentication off.
 ANONYMOUS = UserInfo("system:anonymous", groups=("system:unauthenticated",))
 
 
@@ -120,6 +126,7 @@ class TokenIssuer:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._key: rsa.RSAPrivateKey | None = None
+        self._public: rsa.RSAPublicKey | None = None  # made once: verify runs per request
         self._kid = ""
 
     def _private_key(self) -> rsa.RSAPrivateKey:
@@ -172,20 +179,22 @@ class TokenIssuer:
         """The claims of a token this issuer signed and that is valid now, else None."""
         if self._key is None or token.count(".") != 2:
             return None
+        if self._public is None:
+            self._public = self._key.public_key()
         head, body, sig = token.split(".")
         try:
-            self._key.public_key().verify(
-                _unb64(sig), f"{head}.{body}".encode(), padding.PKCS1v15(), hashes.SHA256()
-            )
+            self._public.verify(_unb64(sig), f"{head}.{body}".encode(), padding.PKCS1v15(), hashes.SHA256())
             claims = orjson.loads(_unb64(body))
         except Exception:
             return None
         if not isinstance(claims, dict) or claims.get("iss") != ISSUER:
             return None
+        # go-jose's Claims.Validate, as pkg/serviceaccount/claims.go calls it, allows a minute
+        # of clock skew (DefaultLeeway) on both ends.
         t = now if now is not None else time.time()
-        if not isinstance(claims.get("exp"), int) or t >= claims["exp"]:
+        if not isinstance(claims.get("exp"), int) or t > claims["exp"] + LEEWAY_SECONDS:
             return None
-        if isinstance(claims.get("nbf"), int) and t < claims["nbf"]:
+        if isinstance(claims.get("nbf"), int) and t < claims["nbf"] - LEEWAY_SECONDS:
             return None
         return claims
 
@@ -197,6 +206,14 @@ class Authenticator:
         self.store = store
         self.admin_token = secrets.token_urlsafe(32)
         self.issuer = TokenIssuer()
+
+    @staticmethod
+    def presents_bearer(authorization: str | None) -> bool:
+        """Whether the header offers a bearer token at all (``bearertoken.Authenticator``:
+        without one the request goes on to the anonymous authenticator, with a bad one it
+        fails). "Bearer" is matched case-insensitively."""
+        parts = (authorization or "").strip().split(" ", 2)
+        return len(parts) >= 2 and parts[0].lower() == "bearer"
 
     def authenticate(self, authorization: str | None) -> UserInfo | None:
         if not authorization:
@@ -230,6 +247,13 @@ class Authenticator:
             return None
         return service_account_user(namespace, name, str(uid))
 
+    def service_account(self, namespace: str, name: str) -> dict[str, Any]:
+        """The ServiceAccount a token is requested for (404 NotFound when there is none)."""
+        sa = self.store.get(("", "serviceaccounts"), (namespace, name))
+        if sa is None:
+            raise errors.not_found("serviceaccounts", "", name)
+        return dict(sa)
+
     def token_for(
         self,
         namespace: str,
@@ -239,9 +263,7 @@ class Authenticator:
         audiences: tuple[str, ...] = DEFAULT_AUDIENCES,
     ) -> tuple[str, int]:
         """A token for an existing ServiceAccount (404 NotFound when there is none)."""
-        sa = self.store.get(("", "serviceaccounts"), (namespace, name))
-        if sa is None:
-            raise errors.not_found("serviceaccounts", "", name)
+        sa = self.service_account(namespace, name)
         return self.issuer.issue(
             namespace,
             name,

@@ -29,7 +29,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from gitops.localcluster import errors
+from gitops.localcluster import errors, params
 from gitops.localcluster.auth import SYSTEM_MASTERS, UserInfo, service_account_username
 from gitops.localcluster.store import Store
 
@@ -130,8 +130,7 @@ def request_attributes(user: UserInfo, method: str, path: str, query: dict[str, 
     name = rest[1] if len(rest) >= 2 else ""
     subresource = rest[2] if len(rest) >= 3 else ""
     if not name and verb == "get":
-        watch = query.get("watch", "")
-        verb = "watch" if watch in ("1", "t", "T", "TRUE", "true", "True") else "list"
+        verb = "watch" if params.query_bool(query.get("watch")) else "list"
         # A list or watch narrowed to one name by a field selector authorizes as that name.
         selected = _field_selector_name(query.get("fieldSelector", ""))
         if selected and _valid_path_segment_name(selected):

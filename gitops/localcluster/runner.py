@@ -211,7 +211,7 @@ class LocalCluster:
 
     @property
     def admin_token(self) -> str:
-        """The static bearer token of user ``kubernetes-admin`` (group ``system:masters``)."""
+        """The static bearer token of user ``kubernetes-super-admin`` (group ``system:masters``)."""
         return self.authenticator.admin_token
 
     @property

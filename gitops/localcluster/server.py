@@ -31,15 +31,13 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
-from gitops.localcluster import auth, discovery, errors, patch, protowire, rbac, selectors, tables
+from gitops.localcluster import auth, discovery, errors, params, patch, protowire, rbac, selectors, tables
 from gitops.localcluster.api import Api, WriteOptions, WriteResult, manager_from_user_agent
 from gitops.localcluster.resources import ResourceType
 from gitops.localcluster.store import Event, TooOld
 
 MAX_BODY_BYTES = 3 * 1024 * 1024  # apiserver's MaxRequestBodyBytes
 JSON = "application/json"
-_TRUE = {"1", "t", "T", "TRUE", "true", "True"}
-_FALSE = {"0", "f", "F", "FALSE", "false", "False"}
 _PATCH_TYPES = {
     "application/json-patch+json": "json",
     "application/merge-patch+json": "merge",
@@ -167,15 +165,9 @@ def _status(err: errors.StatusError) -> Response:
 
 
 def parse_bool(value: str | None, name: str) -> bool:
-    if value is None or value == "":
-        return False
-    if value in _TRUE:
-        return True
-    if value in _FALSE:
-        return False
-    raise errors.bad_request(
-        f'strconv.ParseBool: parsing "{value}": invalid syntax for query parameter {name}'
-    )
+    """A boolean query parameter (``name`` kept for the callers' readability): see
+    :mod:`gitops.localcluster.params`."""
+    return params.query_bool(value)
 
 
 @dataclass
@@ -280,9 +272,12 @@ class ClusterApp:
         """
         if not self.enforce_auth or request.url.path.startswith("/debug/"):
             return None
-        user = self.authenticator.authenticate(request.headers.get("authorization"))
+        header = request.headers.get("authorization")
+        user = self.authenticator.authenticate(header)
         if user is None:
-            raise auth.unauthorized()
+            if self.authenticator.presents_bearer(header):
+                raise auth.unauthorized()
+            user = auth.ANONYMOUS
         request_user.set(user.name)
         attrs = rbac.request_attributes(user, request.method, request.url.path, query)
         allowed, reason = self.authorizer.authorize(attrs)
@@ -347,6 +342,8 @@ class ClusterApp:
         token.go``): a TokenRequest whose status carries the token and its expiry."""
         if not isinstance(body, dict):
             raise errors.bad_request("the request body must be a JSON object")
+        # TokenREST.Create: the ServiceAccount first (404), then the request's validation.
+        self.authenticator.service_account(namespace, name)
         spec = body.get("spec") or {}
         if not isinstance(spec, dict):
             raise errors.bad_request("spec must be an object")
@@ -356,19 +353,42 @@ class ClusterApp:
         if not isinstance(seconds, int) or isinstance(seconds, bool):
             raise errors.bad_request("spec.expirationSeconds must be an integer")
         # pkg/apis/authentication/validation ValidateTokenRequest.
-        problem = ""
+        causes = []
+        given_meta = body.get("metadata")
+        meta: dict[str, Any] = given_meta if isinstance(given_meta, dict) else {}
+        for field, want in (("name", name), ("namespace", namespace)):
+            given = meta.get(field)
+            if given and given != want:
+                causes.append(
+                    (
+                        f"metadata.{field}",
+                        f"Invalid value: \"{given}\": must match the service account {field} if specified",
+                    )
+                )
         if seconds < auth.MIN_EXPIRATION_SECONDS:
-            problem = "may not specify a duration less than 10 minutes"
+            causes.append(
+                (
+                    "spec.expirationSeconds",
+                    f"Invalid value: {seconds}: may not specify a duration less than 10 minutes",
+                )
+            )
         elif seconds > auth.MAX_EXPIRATION_SECONDS:
-            problem = "may not specify a duration larger than 2^32 seconds"
-        if problem:
-            message = f"Invalid value: {seconds}: {problem}"
+            causes.append(
+                (
+                    "spec.expirationSeconds",
+                    f"Invalid value: {seconds}: may not specify a duration larger than 2^32 seconds",
+                )
+            )
+        if causes:
+            # NewInvalid(gvk.GroupKind(), "", errs): the TokenRequest has no name of its own.
+            listed = ", ".join(f"{f}: {m}" for f, m in causes)
+            text = listed if len(causes) == 1 else f"[{listed}]"
             raise errors.invalid(
                 "TokenRequest",
                 "authentication.k8s.io",
-                name,
-                [{"reason": "FieldValueInvalid", "message": message, "field": "spec.expirationSeconds"}],
-                f'TokenRequest.authentication.k8s.io "{name}" is invalid: spec.expirationSeconds: {message}',
+                "",
+                [{"reason": "FieldValueInvalid", "message": m, "field": f} for f, m in causes],
+                f'TokenRequest.authentication.k8s.io "" is invalid: {text}',
             )
         audiences = spec.get("audiences") or list(auth.DEFAULT_AUDIENCES)
         token, exp = self.authenticator.token_for(
@@ -377,7 +397,11 @@ class ClusterApp:
         return {
             "kind": "TokenRequest",
             "apiVersion": "authentication.k8s.io/v1",
-            "metadata": {"name": name, "namespace": namespace, "creationTimestamp": None},
+            "metadata": {
+                "name": name,
+                "namespace": namespace,
+                "creationTimestamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            },
             "spec": {
                 "audiences": list(audiences),
                 "expirationSeconds": seconds,
@@ -519,8 +543,8 @@ class ClusterApp:
         verb = {"GET": "get" if route.name else "list"}.get(request.method, request.method.lower())
         dry_run = False
         try:
+            attrs = self._authorize(request, query)  # authentication comes first in the chain
             verb = self._verb(request.method, route, query)
-            attrs = self._authorize(request, query)
             dry_run = self._dry_run(query)
             if verb in ("delete", "deletecollection") and not dry_run:
                 dry_run = await self._delete_dry_run(request)

@@ -291,4 +291,4 @@ def test_kubeconfig_with_token_and_ca_reaches_the_tls_cluster(
     assert admin.namespace == "default"
     since = secure_cluster.requests.last_seq
     admin.request("GET", "/api/v1/namespaces/default")
-    assert _users(secure_cluster, since) == ["kubernetes-admin"]
+    assert _users(secure_cluster, since) == ["kubernetes-super-admin"]

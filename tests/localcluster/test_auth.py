@@ -140,15 +140,28 @@ UNAUTHORIZED = {
 }
 
 
-@pytest.mark.parametrize("token", [None, "not-a-token", "eyJhbGciOiJSUzI1NiJ9.e30.c2ln"])
-def test_missing_or_unknown_token_is_401_with_the_real_status(
-    secure: LocalCluster, token: str | None
-) -> None:
+@pytest.mark.parametrize("token", ["not-a-token", "eyJhbGciOiJSUzI1NiJ9.e30.c2ln"])
+def test_unknown_token_is_401_with_the_real_status(secure: LocalCluster, token: str) -> None:
     with _http(secure, token) as h:
         for path in ("/api/v1/namespaces", "/version", "/apis"):
             r = h.get(path)
             assert r.status_code == 401
             assert r.json() == UNAUTHORIZED
+
+
+def test_no_token_is_system_anonymous_as_with_the_default_anonymous_auth(secure: LocalCluster) -> None:
+    # kube-apiserver --anonymous-auth defaults to true (union.NewFailOnError(tokens, anonymous)):
+    # no credentials is system:anonymous, which RBAC lets read /version and health only.
+    with _http(secure, None) as h:
+        assert h.get("/version").status_code == 200
+        assert h.get("/healthz").status_code == 200
+        r = h.get("/api/v1/namespaces")
+        assert r.status_code == 403
+        assert r.json()["message"] == (
+            'namespaces is forbidden: User "system:anonymous" cannot list resource "namespaces" '
+            'in API group "" at the cluster scope'
+        )
+        assert h.get("/apis").status_code == 403  # discovery is for system:authenticated
 
 
 def test_admin_token_is_system_masters_and_written_into_the_kubeconfig(secure: LocalCluster) -> None:
@@ -161,7 +174,7 @@ def test_admin_token_is_system_masters_and_written_into_the_kubeconfig(secure: L
         )
     assert r.status_code == 201
     assert r.json()["status"]["userInfo"] == {
-        "username": "kubernetes-admin",
+        "username": "kubernetes-super-admin",
         "groups": ["system:masters", "system:authenticated"],
     }
 
@@ -182,6 +195,22 @@ def test_token_request_subresource(secure: LocalCluster, ns: str) -> None:
         assert missing.json()["message"] == 'serviceaccounts "nobody" not found'
         short = h.post(url, json={"spec": {"expirationSeconds": 60}})
         assert short.status_code == 422
+        # TokenREST.Create: NewInvalid with an empty name; the ServiceAccount is looked up first.
+        assert short.json()["message"] == (
+            'TokenRequest.authentication.k8s.io "" is invalid: spec.expirationSeconds: '
+            "Invalid value: 60: may not specify a duration less than 10 minutes"
+        )
+        gone = h.post(
+            f"/api/v1/namespaces/{ns}/serviceaccounts/nobody/token", json={"spec": {"expirationSeconds": 60}}
+        )
+        assert gone.status_code == 404
+        renamed = h.post(url, json={"metadata": {"name": "other"}, "spec": {}})
+        assert renamed.status_code == 422
+        assert (
+            "metadata.name: Invalid value: \"other\": must match the service account name if specified"
+            in renamed.json()["message"]
+        )
+        assert tr["metadata"]["creationTimestamp"].endswith("Z")
         other = h.post(url, json={"spec": {"audiences": ["vault"]}}).json()
         assert other["spec"]["audiences"] == ["vault"]
     with _http(secure, other["status"]["token"]) as h:
@@ -435,7 +464,7 @@ def test_request_log_records_the_user(secure: LocalCluster, ns: str) -> None:
     admin.create_namespaced_config_map(ns, _configmap("c"))
     user = f"system:serviceaccount:{ns}:bot"
     assert len(secure.requests.writes(since, user=user)) == 2
-    assert len(secure.requests.writes(since, "OpenAPI-Generator", user="kubernetes-admin")) == 1
+    assert len(secure.requests.writes(since, "OpenAPI-Generator", user="kubernetes-super-admin")) == 1
 
 
 # --------------------------------------------------------------------- kubectl and TLS
@@ -528,6 +557,6 @@ def test_cli_exec_with_auth_and_tls(tmp_path: Path) -> None:
         cli, ["local-cluster", "exec", "--no-controllers", "--auth", "--tls", "--", "sh", "-c", script]
     )
     assert result.exit_code == 0, result.output
-    assert json.loads(out.read_text())["status"]["userInfo"]["username"] == "kubernetes-admin"
+    assert json.loads(out.read_text())["status"]["userInfo"]["username"] == "kubernetes-super-admin"
     kc = json.loads((tmp_path / "whoami.json.kc").read_text())
     assert kc["clusters"][0]["cluster"]["server"].startswith("https://")

@@ -240,7 +240,14 @@ _content_types = st.sampled_from(
     body=_bodies,
     content_type=_content_types,
     query=st.sampled_from(
-        ["", "?fieldManager=fuzz", "?fieldManager=fuzz&force=true", "?dryRun=All", "?watch=x"]
+        # watch=x is a watch (metav1's query booleans: only 0 and false are false)
+        [
+            "",
+            "?fieldManager=fuzz",
+            "?fieldManager=fuzz&force=true",
+            "?dryRun=All",
+            "?watch=x&timeoutSeconds=1",
+        ]
     ),
 )
 def test_fuzzed_requests_always_get_an_answer(
@@ -252,5 +259,24 @@ def test_fuzzed_requests_always_get_an_answer(
         # A real server passes some strategic-merge-patch errors through as 500 with an empty
         # reason; an InternalError would be an exception escaping our code.
         assert status["reason"] != "InternalError", status
+    elif "watch" in query and method == "GET" and resp.headers.get("transfer-encoding") == "chunked":
+        events = [json.loads(line) for line in resp.text.splitlines() if line.strip()]
+        assert all(isinstance(e, dict) and "type" in e for e in events)
     else:
         assert isinstance(resp.json(), dict)
+
+
+@pytest.mark.parametrize(
+    ("value", "watches"),
+    [("yes", True), ("", True), ("t", True), ("1", True), ("0", False), ("FALSE", False), ("false", False)],
+)
+def test_query_booleans_are_decoded_as_metav1_does(http: httpx.Client, value: str, watches: bool) -> None:
+    # apimachinery pkg/runtime/conversion.go Convert_Slice_string_To_bool: only "0" and "false"
+    # (any case) are false; anything else, the empty string included, is true; never a 400.
+    resp = http.get(f"/api/v1/namespaces/default/configmaps?watch={value}&timeoutSeconds=1")
+    assert resp.status_code == 200
+    if watches:
+        assert resp.headers.get("transfer-encoding") == "chunked"
+        assert all(json.loads(line)["type"] for line in resp.text.splitlines() if line.strip())
+    else:
+        assert resp.json()["kind"] == "ConfigMapList"
