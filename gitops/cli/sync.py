@@ -243,26 +243,6 @@ _ACTION_STYLE = {
 }
 
 
-def _record_json(record: SyncRecord) -> dict[str, Any]:
-    return {
-        "id": record.id,
-        "app": record.app,
-        "trigger": record.trigger.value,
-        "result": record.result.value,
-        "repo": record.repo,
-        "path": record.path,
-        "revision": record.revision,
-        "author": record.author,
-        "commitDate": record.commit_date,
-        "subject": record.subject,
-        "started": record.started,
-        "finished": record.finished,
-        "error": record.error,
-        "message": record.message,
-        "changes": [c.to_json() for c in record.changes],
-    }
-
-
 def _changes_table() -> Table:
     """PHASE, ACTION, OBJECT, DETAILS. Cells are folded, never cut short: an object's name or a
     summary ending in an ellipsis tells a reader in a narrow terminal or a CI log nothing."""
@@ -360,9 +340,9 @@ def _print_outcome(console: Console, outcome: SyncOutcome, output: str, verbose:
     """A sync's record, and the auto-rollback's after it (JSON: under ``rollback``)."""
     record = outcome.record
     if output == "json":
-        body = {**_record_json(record), "dryRun": dry_run}
+        body = {**record.to_json(), "dryRun": dry_run}
         if outcome.rollback is not None:
-            body["rollback"] = _record_json(outcome.rollback.record)
+            body["rollback"] = outcome.rollback.record.to_json()
             body["rolledBackFrom"] = outcome.rolled_back_from
         click.echo(json.dumps(body))
         return
@@ -564,7 +544,7 @@ def history_cmd(args: tuple[str, ...], limit: int, history_db: Path | None, outp
     except errors.GitopsError as exc:
         _fail(exc, output)
     if output == "json":
-        click.echo(json.dumps([_record_json(r) for r in records]))
+        click.echo(json.dumps([r.to_json() for r in records]))
         return
     table = Table(box=None, pad_edge=False)
     for col in ("ID", "APP", "TRIGGER", "RESULT", "REVISION", "STARTED", "CHANGES", "SUBJECT"):
@@ -599,7 +579,7 @@ def _history_show(id: int, history_db: Path | None, output: str) -> None:
         _fail(errors.ConfigError(f"no history entry {id}"), output)
         return
     if output == "json":
-        click.echo(json.dumps(_record_json(record)))
+        click.echo(json.dumps(record.to_json()))
         return
     console = Console(highlight=False)
     console.print(

@@ -146,26 +146,12 @@ class SyncRecordModel(_Model):
     started: str
     finished: str
     error: str
+    message: str
     changes: list[ChangeModel]
 
     @classmethod
     def of(cls, r: SyncRecord) -> SyncRecordModel:
-        return cls(
-            id=r.id,
-            app=r.app,
-            trigger=r.trigger.value,
-            result=r.result.value,
-            repo=redact_url(r.repo),
-            path=r.path,
-            revision=r.revision,
-            author=r.author,
-            commit_date=r.commit_date,
-            subject=r.subject,
-            started=r.started,
-            finished=r.finished,
-            error=r.error,
-            changes=[ChangeModel(**c.to_json()) for c in r.changes],
-        )
+        return cls.model_validate(r.to_json())  # one shape with the CLI: SyncRecord.to_json
 
 
 class ErrorModel(_Model):

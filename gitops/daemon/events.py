@@ -141,9 +141,10 @@ def sync_event(
 
 def post(cluster: Cluster, event: dict[str, Any]) -> bool:
     """Create the Event; False (logged, never raised) when the server refuses it or cannot be
-    reached. Retries briefly: an Event that cannot be posted soon is not worth a wait."""
+    reached. One short attempt: it runs on the sync's worker, and an Event that cannot be posted
+    at once is not worth holding the app's next run for."""
     try:
-        cluster.create(event, timeout=10.0, retries=2)
+        cluster.create(event, timeout=3.0, retries=0)
         return True
     except errors.GitopsError as exc:
         log.warning("cannot post the Event %s: %s", (event.get("metadata") or {}).get("name"), exc)

@@ -706,7 +706,11 @@ class Engine:
                     )
                     return _Executed(changes + not_reached(index, f"{failure} is not Established"), True)
                 self.cluster.resources(refresh=True)
-        if opts.cancel is not None and opts.cancel.is_set() and any(c.action is Action.PRUNE for c in plan.prune):
+        if (
+            opts.cancel is not None
+            and opts.cancel.is_set()
+            and any(c.action is Action.PRUNE for c in plan.prune)
+        ):
             reason = f"cancelled: {_cancel_reason(opts.cancel)} before prune"
             return _Executed(
                 changes + not_reached(len(plan.phases) - 1, reason), True, reason, cancelled=True

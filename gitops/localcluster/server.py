@@ -362,7 +362,7 @@ class ClusterApp:
                 causes.append(
                     (
                         f"metadata.{field}",
-                        f"Invalid value: \"{given}\": must match the service account {field} if specified",
+                        f'Invalid value: "{given}": must match the service account {field} if specified',
                     )
                 )
         if seconds < auth.MIN_EXPIRATION_SECONDS:

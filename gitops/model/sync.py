@@ -165,6 +165,27 @@ class SyncRecord:
             "message": self.message,
         }
 
+    def to_json(self) -> dict[str, Any]:
+        """The record as ``gitops history -o json`` prints it and the daemon's API serves it
+        (camelCase keys, the repository URL redacted)."""
+        return {
+            "id": self.id,
+            "app": self.app,
+            "trigger": self.trigger.value,
+            "result": self.result.value,
+            "repo": redact_url(self.repo),
+            "path": self.path,
+            "revision": self.revision,
+            "author": self.author,
+            "commitDate": self.commit_date,
+            "subject": self.subject,
+            "started": self.started,
+            "finished": self.finished,
+            "error": self.error,
+            "message": self.message,
+            "changes": [c.to_json() for c in self.changes],
+        }
+
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> SyncRecord:
         """The inverse of :meth:`to_row`, plus ``id`` when the row has one. Raises ValueError

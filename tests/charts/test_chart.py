@@ -248,6 +248,11 @@ def test_release_and_namespace_name_every_object() -> None:
             "at '/apps/0': additional properties 'selfheal'",
         ),
         ({"apps": [{"name": "web", "repo": "x", "interval": "3 minutes"}]}, "at '/apps/0/interval'"),
+        # gitops/config.py refuses these; the pod would crash-loop on its ConfigMap
+        ({"apps": [{"name": "web", "repo": "x", "interval": 0}]}, "at '/apps/0/interval'"),
+        ({"apps": [{"name": "web", "repo": "x", "interval": "0s"}]}, "at '/apps/0/interval'"),
+        ({"apps": [{"name": "web", "repo": "x", "interval": 0.5}]}, "at '/apps/0/interval'"),
+        ({"apps": [{"name": "web", "repo": "x", "resync": "0.5s"}]}, "at '/apps/0/resync'"),
         ({"apps": [{"name": "web", "repo": "x", "pruneKinds": ["Pod"]}]}, "at '/apps/0/pruneKinds/0'"),
         (
             {"apps": [{"name": "web", "repo": "x", "rollout": {"maxSurge": "150%"}}]},
@@ -736,3 +741,15 @@ def test_dockerfile_is_non_root_and_runs_the_daemon() -> None:
     assert "EXPOSE 8080" in text
     ignored = set((REPO / ".dockerignore").read_text().split())
     assert {".venv", ".git", "tests", "bench", ".pytest_cache", ".mypy_cache"} <= ignored
+
+
+@pytest.mark.parametrize(
+    ("interval", "resync"), [(1, 0), ("0.5m", "0s"), ("1h30m", "10m"), ("90", 1)], ids=str
+)
+def test_app_durations_the_schema_accepts_are_ones_the_daemon_accepts(interval: Any, resync: Any) -> None:
+    from gitops.config import parse_config
+
+    objects = render({"apps": [{"name": "web", "repo": "x", "interval": interval, "resync": resync}]})
+    config_map = next(o for o in objects if o["kind"] == "ConfigMap")
+    [app] = parse_config(config_map["data"]["gitops.yaml"]).apps
+    assert app.interval >= 1 and (app.resync == 0 or app.resync >= 1)

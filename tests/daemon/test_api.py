@@ -220,6 +220,7 @@ def test_history_is_the_cli_json_shape_and_pages(controller: StubController, cli
         "started",
         "finished",
         "error",
+        "message",
         "changes",
     }
     assert first["trigger"] == "webhook"

@@ -207,7 +207,7 @@ def test_token_request_subresource(secure: LocalCluster, ns: str) -> None:
         renamed = h.post(url, json={"metadata": {"name": "other"}, "spec": {}})
         assert renamed.status_code == 422
         assert (
-            "metadata.name: Invalid value: \"other\": must match the service account name if specified"
+            'metadata.name: Invalid value: "other": must match the service account name if specified'
             in renamed.json()["message"]
         )
         assert tr["metadata"]["creationTimestamp"].endswith("Z")
