@@ -47,12 +47,10 @@ from tests.gitserver import GitHttpServer, make_repo
 from tests.waiting import wait_for
 
 
-def app_files(first: int, count: int, version: int = 0, changed: int | None = None) -> dict[str, str]:
+def small_apps(first: int, count: int) -> dict[str, str]:
     """``count`` small apps' worth of objects (5 each), numbered from ``first``."""
     return {
-        f"app/app-{i:03d}.yaml": yaml.safe_dump_all(
-            small_app(i, version=version if changed in (None, i) else 0), sort_keys=False
-        )
+        f"app/app-{i:03d}.yaml": yaml.safe_dump_all(small_app(i), sort_keys=False)
         for i in range(first, first + count)
     }
 
@@ -82,13 +80,13 @@ def _all_synced(d: DaemonProcess, names: list[str]) -> bool:
     for n in names:
         if apps[n]["result"] == "Failed":
             raise RuntimeError(f"{n}: the sync failed: {apps[n]['errors']}")
-    return all(apps[n]["syncedRevision"] and not apps[n]["syncing"] for n in names)
+    return all(d.synced(n) for n in names)
 
 
 def bench_latency(base: Path, kubeconfig: Path, pushes: int) -> dict[str, Any]:
     cluster = Cluster.connect(ClusterOptions(kubeconfig=kubeconfig))
     with GitHttpServer(base / "repos") as server:
-        work = make_repo(server, "big", app_files(0, 200))
+        work = make_repo(server, "big", small_apps(0, 200))
         config = config_text(
             [{"name": "big", "repo": work.url, "revision": "main", "path": "app", "interval": "1h"}]
         )
@@ -116,7 +114,7 @@ def bench_latency(base: Path, kubeconfig: Path, pushes: int) -> dict[str, Any]:
                 to_live.append(t2 - t1)
                 push_to_live.append(t2 - t0)
                 wait_for(
-                    lambda sha=sha: d.app("big")["syncedRevision"] == sha and not d.app("big")["syncing"],
+                    lambda sha=sha: d.synced("big", sha),
                     timeout=120,
                     what=f"sync {n} to finish",
                 )
@@ -137,7 +135,7 @@ def bench_footprint(base: Path, kubeconfig: Path, idle_seconds: float) -> dict[s
     with GitHttpServer(base / "repos10") as server:
         apps = []
         for k in range(10):
-            work = make_repo(server, f"team-{k}", app_files(100 + k * 100, 100))
+            work = make_repo(server, f"team-{k}", small_apps(100 + k * 100, 100))
             apps.append(
                 {"name": f"team-{k}", "repo": work.url, "revision": "main", "path": "app", "interval": "10s"}
             )

@@ -161,7 +161,7 @@ def test_without_any_single_rule_some_step_is_forbidden(
     kubeconfig = _install(rbac_cluster, objects)
     since = rbac_cluster.requests.last_seq
     if role["metadata"]["name"].endswith("-daemon"):
-        refused = _daemon_steps(kubeconfig, role)
+        refused = _daemon_steps(kubeconfig)
         assert refused, f"{what} was not needed: the daemon posted its Event and held the Lease"
     else:
         records = _sync_scenario(kubeconfig, tmp_path)
@@ -172,7 +172,7 @@ def test_without_any_single_rule_some_step_is_forbidden(
     assert forbidden, f"removing {what} caused no 403"
 
 
-def _daemon_steps(kubeconfig: str, role: dict[str, Any]) -> list[Any]:
+def _daemon_steps(kubeconfig: str) -> list[Any]:
     """Post a sync Event and take the Lease as the daemon does; the refusals."""
     cluster = Cluster.connect(ClusterOptions(kubeconfig=Path(kubeconfig), retries=0))
     refused: list[Any] = []

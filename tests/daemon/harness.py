@@ -10,7 +10,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -34,7 +33,6 @@ def app_files(
     image: str = "nginx:1.0",
     *,
     replicas: int = 1,
-    extra: str = "",
     pod_annotations: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
     """A small app: its Namespace, a ConfigMap, a Deployment and a Service."""
@@ -69,7 +67,7 @@ def app_files(
                 "apiVersion": "v1",
                 "kind": "ConfigMap",
                 "metadata": {"name": "settings", "namespace": namespace},
-                "data": {"mode": "prod" + extra},
+                "data": {"mode": "prod"},
             }
         ),
         "app/web.yaml": yaml.safe_dump(deployment),
@@ -207,6 +205,12 @@ class DaemonProcess:
             headers["X-Hub-Signature-256"] = webhooks.sign(body, secret)
         return self.client.post("/webhooks/github", content=body, headers=headers)
 
+    def synced(self, name: str, sha: str = "") -> bool:
+        """App ``name`` has finished syncing ``sha`` (any commit when ""), nothing running."""
+        status = self.app(name)
+        done = status["syncedRevision"] == sha if sha else bool(status["syncedRevision"])
+        return bool(done and not status["syncing"])
+
     def metrics(self) -> str:
         return self.client.get("/metrics").text
 
@@ -238,7 +242,3 @@ def running(*args: Any, **kwargs: Any) -> Iterator[DaemonProcess]:
         yield d
     finally:
         d.kill()
-
-
-def wait_seconds(seconds: float) -> float:
-    return time.monotonic() + seconds
