@@ -10,7 +10,7 @@ import contextlib
 import json
 import sys
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,7 @@ from gitops import errors
 from gitops.cluster import Cluster, ClusterOptions
 from gitops.config import App, parse_config
 from gitops.engine import Engine, SyncOptions, SyncOutcome
-from gitops.git import GitOptions, Source
+from gitops.git import GitOptions, Source, resolve_local
 from gitops.history import History
 from gitops.model import Action, Change, SyncRecord, SyncResult, Trigger
 
@@ -175,15 +175,7 @@ def _default_name(source: str, path: str) -> str:
 
 def _resolve_repo(app: App, base: Path) -> App:
     """Relative local repository paths are relative to the config file (or the cwd)."""
-    repo = app.repo
-    if "://" in repo or repo.startswith("git@") or Path(repo).is_absolute():
-        return app
-    candidate = (base / repo).resolve()
-    if candidate.exists():
-        from dataclasses import replace
-
-        return replace(app, repo=str(candidate))
-    return app
+    return replace(app, repo=resolve_local(app.repo, base))
 
 
 def _console(params: dict[str, Any]) -> Console:

@@ -8,6 +8,7 @@ or were stopped at a safe point within the grace period.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import socket
@@ -26,7 +27,7 @@ from gitops.daemon.leader import LeaderElector
 from gitops.daemon.metrics import Metrics
 from gitops.daemon.service import Daemon, DaemonOptions
 from gitops.engine import Engine
-from gitops.git import GitOptions, Source
+from gitops.git import GitOptions, Source, resolve_local
 from gitops.history import History
 
 log = logging.getLogger("gitops.daemon")
@@ -111,7 +112,12 @@ def run(settings: DaemonSettings) -> int:
         log.error("cannot read the config %s: %s", settings.config_path, exc.strerror or exc)
         return 2
     try:
-        config = config_mod.parse_config(text, str(settings.config_path), allow_no_apps=True)
+        parsed = config_mod.parse_config(text, str(settings.config_path), allow_no_apps=True)
+        # A relative local repository is relative to the config file, as for gitops sync.
+        base = settings.config_path.resolve().parent
+        config = config_mod.Config(
+            tuple(dataclasses.replace(a, repo=resolve_local(a.repo, base)) for a in parsed.apps)
+        )
         cluster = _connect(settings, identity)
     except errors.GitopsError as exc:
         log.error("%s", exc)

@@ -19,7 +19,7 @@ parsing, redaction), ``localdir`` (plain directories), ``options``.
 """
 
 from gitops.git.options import Commit, GitOptions
-from gitops.git.remote import redact_url
+from gitops.git.remote import redact_url, resolve_local
 from gitops.git.source import Checkout, Source
 
-__all__ = ["Checkout", "Commit", "GitOptions", "Source", "redact_url"]
+__all__ = ["Checkout", "Commit", "GitOptions", "Source", "redact_url", "resolve_local"]

@@ -111,3 +111,13 @@ def scrub(text: str, secrets: Iterable[str]) -> str:
     for secret in sorted((s for s in secrets if s), key=len, reverse=True):
         text = text.replace(secret, "***")
     return _URL_IN_TEXT.sub(lambda m: redact_url(m.group(0)), text)
+
+
+def resolve_local(repo: str, base: Path) -> str:
+    """``repo`` with a relative local path made absolute against ``base`` (the directory of the
+    config file that names it), when that path exists; URLs, scp-like SSH addresses and
+    absolute paths come back as they are. The CLI and the daemon read one config the same way."""
+    if "://" in repo or _SCP_LIKE.match(repo) or Path(repo).expanduser().is_absolute():
+        return repo
+    candidate = (base / repo).resolve()
+    return str(candidate) if candidate.exists() else repo
