@@ -395,13 +395,14 @@ def _webhook_route(
             try:
                 webhooks.verify(provider, headers, body, settings.webhook_secret)
             except webhooks.Unauthorized as exc:
-                return done(webhooks.Outcome.UNAUTHORIZED, _error(401, str(exc)), str(exc))
+                return done(webhooks.Outcome.UNAUTHORIZED, _error(exc.status, str(exc)), str(exc))
         elif not settings.webhooks_insecure:
             return done(
                 webhooks.Outcome.UNAUTHORIZED, _error(401, _NO_SECRET), "no webhook secret configured"
             )
 
-        if dedupe.seen(f"{provider}:{delivery}" if delivery else ""):
+        dedupe_key = f"{provider}:{delivery}" if delivery else ""  # no id: never a duplicate
+        if dedupe.seen(dedupe_key):
             return done(
                 webhooks.Outcome.DUPLICATE,
                 JSONResponse(
@@ -415,7 +416,7 @@ def _webhook_route(
         try:
             event = webhooks.parse(provider, headers, body)
         except webhooks.BadPayload as exc:
-            return done(webhooks.Outcome.BAD_REQUEST, _error(400, str(exc)), str(exc))
+            return done(webhooks.Outcome.BAD_REQUEST, _error(exc.status, str(exc)), str(exc))
 
         if event.kind is webhooks.EventKind.PING:
             return done(
@@ -435,7 +436,7 @@ def _webhook_route(
                     matched.setdefault(name, None)
         except Exception:
             # let the provider's retry through: it is not a replay
-            dedupe.forget(f"{provider}:{delivery}" if delivery else "")
+            dedupe.forget(dedupe_key)
             raise
         refs = ", ".join(p.ref for p in event.pushes)
         if not matched:

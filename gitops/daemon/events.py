@@ -32,7 +32,8 @@ MAX_MESSAGE = 1024  # events.k8s.io caps a note at 1 kB; keep core Events as rea
 
 
 class Reason(Enum):
-    """An Event's reason for a sync, with the Event type it implies."""
+    """An Event's reason for a sync (its type, Normal or Warning, is :func:`event_type`'s: it also
+    depends on the trigger)."""
 
     SYNC_SUCCEEDED = "SyncSucceeded"
     SYNC_FAILED = "SyncFailed"

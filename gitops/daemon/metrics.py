@@ -158,7 +158,7 @@ class Metrics:
         self._webhooks.labels(provider, _label(outcome)).inc()
 
     def cluster_request(self, verb: str, code: int | str) -> None:
-        """``code``: the HTTP status, or a word such as "error" when no answer came."""
+        """``code``: the HTTP status, 0 when no answer came (``Cluster.observer``'s convention)."""
         self._cluster_requests.labels(verb, str(code)).inc()
 
     def condition(self, app: str, blocked: bool) -> None:
