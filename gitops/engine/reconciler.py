@@ -408,9 +408,7 @@ class Engine:
         if current is None:
             raise restore.RestoreError(f"{app.name}: no successful sync in history to roll back to")
         digest = history.manifests_digest(current.id)
-        candidate = history.restorable(app.name, before=current.id)
-        while candidate is not None and history.manifests_digest(candidate.id) == digest:
-            candidate = history.restorable(app.name, before=candidate.id)
+        candidate = history.restorable(app.name, before=current.id, other_than=digest)
         if candidate is None:
             raise restore.RestoreError(
                 f"{app.name}: no successful sync before history #{current.id} with other manifests "

@@ -298,16 +298,25 @@ class History:
             raise HistoryError(f"sync {id}: the stored manifests are corrupt: {exc}") from exc
         return [dict(m) for m in value]
 
-    def restorable(self, app: str, before: int | None = None) -> SyncRecord | None:
+    def restorable(
+        self, app: str, before: int | None = None, other_than: str | None = None
+    ) -> SyncRecord | None:
         """The newest entry of ``app`` (with an id below ``before``) that succeeded and has its
         manifests stored: what a rollback can return to. Entries that restored only part of an
-        app (an auto-rollback) store none, so they are never one."""
+        app (an auto-rollback) store none, so they are never one. ``other_than``: skip entries
+        whose manifests have this digest (:meth:`manifests_digest`), in the same query: a
+        daemon's history holds many NoChange entries of one state."""
         sql = (
             f"SELECT {_COLUMNS} FROM syncs WHERE app = ? AND result IN (?, ?) AND manifests IS NOT NULL"
             + (" AND id < ?" if before is not None else "")
+            + (" AND manifests != ?" if other_than is not None else "")
             + " ORDER BY id DESC LIMIT 1"
         )
-        args: tuple[Any, ...] = (app, *_SUCCESSFUL) + ((before,) if before is not None else ())
+        args: tuple[Any, ...] = (
+            (app, *_SUCCESSFUL)
+            + ((before,) if before is not None else ())
+            + ((other_than,) if other_than is not None else ())
+        )
         with self._locked(f"reading the last restorable sync of {app}") as conn:
             row = conn.execute(sql, args).fetchone()
         return SyncRecord.from_row(dict(row)) if row is not None else None

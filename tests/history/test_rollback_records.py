@@ -41,6 +41,9 @@ def test_restorable_is_the_newest_success_with_manifests_before_an_id(history: H
     assert history.manifests_digest(partial.id) is None
     digest = history.manifests_digest(two.id)
     assert digest is not None and digest != history.manifests_digest(one.id)
+    # Entries of the same state are skipped in one query.
+    assert history.restorable("web", other_than=digest) == one
+    assert history.restorable("web", other_than=history.manifests_digest(one.id)) == two
 
 
 def test_the_fingerprint_key_is_made_once_private_and_shared(db_path: Path, history: History) -> None:
