@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -112,7 +113,9 @@ class DiffMemo:
         uid, rv = meta.get("uid"), meta.get("resourceVersion")
         if not uid or not rv:
             return diff.diff(body, current, manager=manager, ignore=ignore)
-        key = (diff.canonical_json(body.body), uid, rv, manager, tuple(ignore))
+        # A digest, not the body: the memo holds no Secret value and little memory.
+        digest = hashlib.sha256(diff.canonical_json(body.body)).digest()
+        key = (digest, uid, rv, manager, tuple(ignore))
         found = self._now.get(key) or self._last.get(key)
         if found is None:
             found = diff.diff(body, current, manager=manager, ignore=ignore)

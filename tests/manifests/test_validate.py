@@ -248,9 +248,9 @@ def test_schema_problems_are_remembered_by_content_not_by_object() -> None:
     }
     first = schema.problems("", "v1", "ConfigMap", bad)
     assert first and any("extra" in p for p in first)
-    hits = schema._cached_problems.cache_info().hits
+    hits = schema._CACHE.hits
     assert schema.problems("", "v1", "ConfigMap", dict(bad)) == first  # an equal body: a cache hit
-    assert schema._cached_problems.cache_info().hits == hits + 1
+    assert schema._CACHE.hits == hits + 1
     fixed = {k: v for k, v in bad.items() if k != "extra"}
     assert not any("extra" in p for p in schema.problems("", "v1", "ConfigMap", fixed))
     # Not plain JSON data (a non-string key): validated directly, same messages as before.
