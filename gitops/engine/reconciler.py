@@ -308,12 +308,26 @@ class Engine:
                     found.update(pairs)
         return found
 
-    def plan(self, app: App, rendered: Rendered, options: SyncOptions | None = None) -> Plan:
-        """Step 4."""
+    def plan(
+        self, app: App, rendered: Rendered, options: SyncOptions | None = None, *, partial: bool = False
+    ) -> Plan:
+        """Step 4. ``partial``: ``rendered`` is part of the app (an auto-rollback's workloads):
+        its diffs do not replace the app's memo of its last full plan."""
         opts = options or SyncOptions()
         # The rollout policy is part of the desired state (refused here, before any write).
         desired = rollout.with_strategy(rendered.resources, app.rollout)
         live = self.live(app, desired)
+        if partial:
+            return plan_mod.plan(
+                desired,
+                live,
+                app=app.name,
+                manager=app.manager,
+                prune=False,
+                allow_empty=True,
+                prune_allowed_kinds=app.prune_kinds,
+                ignore=app.ignore_differences,
+            )
         with self._memos_lock:
             memo = self._memos.setdefault(app.name, plan_mod.DiffMemo())
         try:
@@ -461,7 +475,7 @@ class Engine:
             )
             secrets = _secret_values(rendered.resources)
             if only is not None:
-                outcome_plan = replace(self.plan(app, rendered, replace(opts, prune=False)), prune=())
+                outcome_plan = replace(self.plan(app, rendered, opts, partial=True), prune=())
             else:
                 outcome_plan = self.plan(app, rendered, opts)
             executed = self._execute(outcome_plan, app, opts, secrets)
