@@ -20,9 +20,11 @@ import os
 import socket
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 _SUFFIX = ".lock"
+_OPENING = "opening"  # no .lock suffix: sweep() never takes it for an owner
 _STALE_TMP_SECONDS = 3600.0
 
 
@@ -55,6 +57,23 @@ class OwnerLock:
         self.path.unlink(missing_ok=True)
         os.close(self._fd)
         self._fd = None
+
+
+@contextlib.contextmanager
+def opening(directory: Path) -> Iterator[None]:
+    """Held while a History switches the database to WAL and migrates it, so one opener at a
+    time (threads and processes alike) does that. Two connections converting a rollback-journal
+    database to WAL at once can deadlock on the upgrade from SHARED to EXCLUSIVE, and SQLite then
+    answers SQLITE_BUSY at once instead of calling the busy handler: "If SQLite determines that
+    invoking the busy handler could result in a deadlock, it will go ahead and return SQLITE_BUSY
+    to the application" (https://www.sqlite.org/c3ref/busy_handler.html). Held for a few
+    statements, each bounded by the busy timeout; the kernel drops it if the holder dies."""
+    fd = os.open(directory / _OPENING, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing the last descriptor releases the flock
 
 
 def alive(directory: Path, owner: str) -> bool:

@@ -86,7 +86,10 @@ class History:
         self._conn: sqlite3.Connection | None = None
         self._fingerprint_key: bytes | None = None
         try:
-            with _translate(f"opening the history database {self.path}"):
+            with (
+                _translate(f"opening the history database {self.path}"),
+                owner_.opening(self._owners_dir),
+            ):
                 conn = sqlite3.connect(
                     self.path,
                     timeout=self.options.busy_timeout,
