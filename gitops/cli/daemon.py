@@ -9,6 +9,7 @@ import click
 
 from gitops.cli.secrets import ENV_API_TOKEN, ENV_WEBHOOK_SECRET, read_secret
 from gitops.cluster.client import SERVICE_ACCOUNT_DIR
+from gitops.config import parse_duration
 
 
 def _listen(value: str) -> tuple[str, int]:
@@ -16,6 +17,14 @@ def _listen(value: str) -> tuple[str, int]:
     if not sep or not port.isdigit() or not 0 <= int(port) <= 65535:
         raise click.BadParameter(f"{value!r}: expected HOST:PORT, e.g. 0.0.0.0:8080", param_hint="--listen")
     return host.strip("[]") or "0.0.0.0", int(port)
+
+
+def _duration(ctx: click.Context, param: click.Parameter, value: str) -> float:
+    """Seconds, or a duration as the config file writes it: ``15``, ``15s``, ``1m30s``."""
+    try:
+        return parse_duration(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), ctx, param) from exc
 
 
 _path = click.Path(path_type=Path)
@@ -52,9 +61,30 @@ _path = click.Path(path_type=Path)
 )
 @click.option("--lease-name", default="gitops", show_default=True)
 @click.option("--lease-namespace", help="[default: the service account's or kubeconfig context's namespace]")
-@click.option("--lease-duration", default=15.0, show_default=True, help="Seconds.")
-@click.option("--renew-deadline", default=10.0, show_default=True, help="Seconds.")
-@click.option("--retry-period", default=2.0, show_default=True, help="Seconds.")
+@click.option(
+    "--lease-duration",
+    callback=_duration,
+    metavar="DURATION",
+    default="15s",
+    show_default=True,
+    help="How long a Lease nobody renews stays held before another replica takes it.",
+)
+@click.option(
+    "--renew-deadline",
+    callback=_duration,
+    metavar="DURATION",
+    default="10s",
+    show_default=True,
+    help="How long the leader keeps failing to renew before it stops syncing.",
+)
+@click.option(
+    "--retry-period",
+    callback=_duration,
+    metavar="DURATION",
+    default="2s",
+    show_default=True,
+    help="Between tries to take or renew.",
+)
 @click.option(
     "--webhook-secret-file",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -72,7 +102,12 @@ _path = click.Path(path_type=Path)
 )
 @click.option("--workers", default=4, show_default=True, help="Apps reconciled at once.")
 @click.option(
-    "--grace", default=30.0, show_default=True, help="Seconds a running sync gets to finish on SIGTERM."
+    "--grace",
+    callback=_duration,
+    metavar="DURATION",
+    default="30s",
+    show_default=True,
+    help="How long a running sync gets to finish on SIGTERM (e.g. 30s, 2m).",
 )
 @click.option(
     "--identity", default="", help="This replica's name in the Lease and Events [default: hostname_pid]."
