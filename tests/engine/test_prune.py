@@ -5,12 +5,14 @@ empty, and Namespaces only when the app allows it. Off by default in the CLI, on
 from __future__ import annotations
 
 import json
+import threading
 
 import pytest
 
+from gitops.engine import SyncOptions
 from gitops.model import Action, ResourceKey, SyncResult
 from gitops.plan import TRACKING_LABEL
-from tests.engine.apps import configmap, dump, namespace, web_app
+from tests.engine.apps import configmap, dump, namespace, service, web_app
 from tests.engine.conftest import EngineEnv, GitRepo, unique
 
 pytestmark = pytest.mark.kubectl
@@ -117,6 +119,44 @@ def test_prune_is_on_in_an_apps_config(env: EngineEnv, repo: GitRepo) -> None:
     assert [(str(c.key), c.action) for c in latest.changes if c.action is not Action.UNCHANGED] == [
         (f"ConfigMap/{ns}/extra", Action.PRUNE)
     ]
+
+
+def test_a_cancel_after_the_last_phase_prunes_nothing(env: EngineEnv, repo: GitRepo) -> None:
+    # A newer revision may still need what this one would prune: a cancel that lands once the
+    # last phase is applied stops the sync before any delete, and the record says what was not.
+    ns = unique("cancelprune")
+    svc = service(ns, "web")
+    files = {"ns.yaml": dump(namespace(ns)), "svc.yaml": dump(svc)}
+    repo.commit({**files, "extra.yaml": dump(configmap(ns, "extra", {"a": "b"}))}, "first")
+    app = env.app(repo, ns, ns, prune=True)
+    assert env.sync(app).result is SyncResult.SUCCEEDED
+    svc["spec"]["ports"][0]["port"] = 8080
+    repo.commit({"svc.yaml": dump(svc), "extra.yaml": None}, "a new port; drop extra")
+
+    cancel = threading.Event()
+
+    def cancel_after_the_first_write(verb: str, status: int) -> None:
+        if verb == "patch":  # the Service's apply, the one write before prune
+            cancel.set()
+
+    env.engine.cluster.observer = cancel_after_the_first_write
+    since = env.mark()
+    outcome = env.engine.sync(app, SyncOptions(cancel=cancel, wait=False))
+
+    record = outcome.record
+    assert outcome.cancelled and record.result is SyncResult.FAILED
+    assert record.error == "cancelled: a newer revision arrived before prune"
+    assert [(w.verb, w.name) for w in env.writes(since)] == [("patch", "web")]
+    live = env.get("service", "web", ns)
+    assert live is not None and live["spec"]["ports"][0]["port"] == 8080
+    assert env.get("configmap", "extra", ns) is not None
+    by_key = {str(c.key): c for c in record.changes}
+    assert by_key[f"Service/{ns}/web"].action is Action.UPDATE
+    extra = by_key[f"ConfigMap/{ns}/extra"]
+    assert (extra.action, extra.message) == (
+        Action.SKIP,
+        "not pruned: cancelled: a newer revision arrived before prune",
+    )
 
 
 def test_an_empty_desired_set_never_prunes_without_allow_empty(env: EngineEnv, repo: GitRepo) -> None:
