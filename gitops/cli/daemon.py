@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
@@ -19,12 +21,21 @@ def _listen(value: str) -> tuple[str, int]:
     return host.strip("[]") or "0.0.0.0", int(port)
 
 
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
 def _duration(ctx: click.Context, param: click.Parameter, value: str) -> float:
     """Seconds, or a duration as the config file writes it: ``15``, ``15s``, ``1m30s``."""
     try:
         return parse_duration(value)
     except ValueError as exc:
         raise click.BadParameter(str(exc), ctx, param) from exc
+
+
+def _duration_option(flag: str, default: str, help: str) -> Callable[[_F], _F]:
+    return click.option(
+        flag, callback=_duration, metavar="DURATION", default=default, show_default=True, help=help
+    )
 
 
 _path = click.Path(path_type=Path)
@@ -61,30 +72,13 @@ _path = click.Path(path_type=Path)
 )
 @click.option("--lease-name", default="gitops", show_default=True)
 @click.option("--lease-namespace", help="[default: the service account's or kubeconfig context's namespace]")
-@click.option(
-    "--lease-duration",
-    callback=_duration,
-    metavar="DURATION",
-    default="15s",
-    show_default=True,
-    help="How long a Lease nobody renews stays held before another replica takes it.",
+@_duration_option(
+    "--lease-duration", "15s", "How long a Lease nobody renews stays held before another replica takes it."
 )
-@click.option(
-    "--renew-deadline",
-    callback=_duration,
-    metavar="DURATION",
-    default="10s",
-    show_default=True,
-    help="How long the leader keeps failing to renew before it stops syncing.",
+@_duration_option(
+    "--renew-deadline", "10s", "How long the leader keeps failing to renew before it stops syncing."
 )
-@click.option(
-    "--retry-period",
-    callback=_duration,
-    metavar="DURATION",
-    default="2s",
-    show_default=True,
-    help="Between tries to take or renew.",
-)
+@_duration_option("--retry-period", "2s", "Between tries to take or renew.")
 @click.option(
     "--webhook-secret-file",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -101,14 +95,7 @@ _path = click.Path(path_type=Path)
     help=f"Bearer token for POST /api/v1/apps/NAME/sync [or ${ENV_API_TOKEN}].",
 )
 @click.option("--workers", default=4, show_default=True, help="Apps reconciled at once.")
-@click.option(
-    "--grace",
-    callback=_duration,
-    metavar="DURATION",
-    default="30s",
-    show_default=True,
-    help="How long a running sync gets to finish on SIGTERM (e.g. 30s, 2m).",
-)
+@_duration_option("--grace", "30s", "How long a running sync gets to finish on SIGTERM (e.g. 30s, 2m).")
 @click.option(
     "--identity", default="", help="This replica's name in the Lease and Events [default: hostname_pid]."
 )

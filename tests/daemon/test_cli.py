@@ -30,38 +30,39 @@ def _invoke(tmp_path: Path, *args: str) -> Any:
     )
 
 
-def test_durations_take_units_or_seconds(tmp_path: Path, captured: list[runner.DaemonSettings]) -> None:
-    result = _invoke(
-        tmp_path,
-        "--lease-duration",
-        "1m",
-        "--renew-deadline",
-        "45",
-        "--retry-period",
-        "2.5s",
-        "--grace",
-        "1m30s",
-    )
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        # Units as the config file writes durations, or plain seconds.
+        (
+            [
+                "--lease-duration",
+                "1m",
+                "--renew-deadline",
+                "45",
+                "--retry-period",
+                "2.5s",
+                "--grace",
+                "1m30s",
+            ],
+            (60.0, 45.0, 2.5, 90.0),
+        ),
+        # The defaults: client-go leaderelection's usual 15 s / 10 s / 2 s, and a pod's 30 s grace.
+        ([], (15.0, 10.0, 2.0, 30.0)),
+    ],
+)
+def test_durations(
+    tmp_path: Path, captured: list[runner.DaemonSettings], args: list[str], expected: tuple[float, ...]
+) -> None:
+    result = _invoke(tmp_path, *args)
     assert result.exit_code == 0, result.output
     (settings,) = captured
-    assert (settings.lease_duration, settings.renew_deadline, settings.retry_period, settings.grace) == (
-        60.0,
-        45.0,
-        2.5,
-        90.0,
-    )
-
-
-def test_defaults_are_client_go_s(tmp_path: Path, captured: list[runner.DaemonSettings]) -> None:
-    assert _invoke(tmp_path).exit_code == 0
-    (settings,) = captured
-    # client-go leaderelection's usual 15 s / 10 s / 2 s, and a 30 s grace like a pod's default.
-    assert (settings.lease_duration, settings.renew_deadline, settings.retry_period, settings.grace) == (
-        15.0,
-        10.0,
-        2.0,
-        30.0,
-    )
+    assert (
+        settings.lease_duration,
+        settings.renew_deadline,
+        settings.retry_period,
+        settings.grace,
+    ) == expected
 
 
 def test_a_bad_duration_names_the_flag(tmp_path: Path, captured: list[runner.DaemonSettings]) -> None:
