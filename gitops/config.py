@@ -27,8 +27,10 @@ field path (``gitops.yaml: apps[0].interval: ...``) and raises :class:`~gitops.e
 
 from __future__ import annotations
 
+import json
 import re
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import yaml
@@ -247,6 +249,59 @@ class _App(_Strict):
             ),
             recreate_on_immutable=self.recreate_on_immutable,
         )
+
+
+def app_to_config(app: App) -> dict[str, Any]:
+    """``app`` as an entry of a config file's ``apps`` (camelCase keys, durations in seconds):
+    :func:`parse_config` of ``{"apps": [app_to_config(app)]}`` gives back an equal App (its
+    field ``manager`` aside: no config sets it). History keeps it with each sync, so that a
+    rollback without the config file still honours the app's ignoreDifferences, rollout policy
+    and prune rules."""
+    r = app.rollout
+    return {
+        "name": app.name,
+        "repo": app.repo,
+        "revision": app.revision,
+        "path": app.path,
+        "namespace": app.namespace,
+        "prune": app.prune,
+        "selfHeal": app.self_heal,
+        "interval": app.interval,
+        "resync": app.resync,
+        "allowEmpty": app.allow_empty,
+        "allowedNamespaces": list(app.allowed_namespaces),
+        "clusterScoped": app.cluster_scoped,
+        "pruneKinds": sorted(app.prune_kinds),
+        "ignoreDifferences": [
+            {
+                "group": i.group,
+                "kind": i.kind,
+                "namespace": i.namespace,
+                "name": i.name,
+                "jsonPointers": list(i.json_pointers),
+            }
+            for i in app.ignore_differences
+        ],
+        "rollout": {
+            "maxSurge": r.max_surge,
+            "maxUnavailable": r.max_unavailable,
+            "maxConcurrent": r.max_concurrent,
+            "timeout": r.timeout,
+            "autoRollback": r.auto_rollback,
+        },
+        "recreateOnImmutable": app.recreate_on_immutable,
+    }
+
+
+def app_from_config(entry: Mapping[str, Any], source: str) -> App:
+    """An app entry as :func:`app_to_config` writes it -> App, checked as :func:`parse_config`
+    checks a config file's entry (errors name ``source``), except the name, taken as it is: an
+    ad hoc CLI app's name (``--app``) never had to be a DNS label."""
+    name = entry.get("name")
+    if not isinstance(name, str) or not name:
+        raise ConfigError(f"{source}: name: expected the app's name")
+    text = json.dumps({"apps": [{**entry, "name": "app"}]})
+    return replace(parse_config(text, source).apps[0], name=name)
 
 
 class _Config(_Strict):

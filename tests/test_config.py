@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
-import pytest
+import json
 
-from gitops.config import App, parse_config, parse_duration
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from gitops.config import (
+    PRUNABLE_PROTECTED_KINDS,
+    App,
+    IgnoreDifference,
+    RolloutPolicy,
+    app_from_config,
+    app_to_config,
+    parse_config,
+    parse_duration,
+)
 from gitops.errors import ConfigError
 
 
@@ -107,3 +120,59 @@ def test_resync_defaults_to_every_poll_and_takes_a_duration() -> None:
     assert app.resync == 300.0
     with pytest.raises(ConfigError, match=r"apps\[0\]\.resync: the resync interval must be at least 1s"):
         parse_config("apps:\n- name: w\n  repo: r\n  resync: 0.5\n")
+
+
+_label = st.from_regex(r"[a-z0-9]([-a-z0-9]{0,20}[a-z0-9])?", fullmatch=True)
+_seconds = st.integers(min_value=1, max_value=86_400).map(float)
+_bound = st.one_of(st.integers(0, 10), st.integers(0, 100).map(lambda n: f"{n}%"))
+_ignore = st.builds(
+    IgnoreDifference,
+    json_pointers=st.lists(
+        st.from_regex(r"/[a-z]{1,8}(/[a-z0-9]{1,8}){0,2}", fullmatch=True), min_size=1, max_size=3
+    ).map(tuple),
+    group=st.sampled_from(["*", "apps", ""]),
+    kind=st.sampled_from(["*", "Deployment", "ConfigMap"]),
+    namespace=st.one_of(st.just("*"), _label),
+    name=st.one_of(st.just("*"), _label),
+)
+_apps = st.builds(
+    App,
+    name=_label,
+    repo=st.sampled_from(["https://git.example.com/team/deploy.git", "/srv/git/deploy", "git@host:t/r.git"]),
+    revision=st.sampled_from(["HEAD", "main", "v1.2.0", "a" * 40]),
+    path=st.sampled_from([".", "apps/web", "deploy/prod/eu"]),
+    namespace=_label,
+    prune=st.booleans(),
+    self_heal=st.booleans(),
+    interval=_seconds,
+    resync=st.one_of(st.just(0.0), _seconds),
+    allow_empty=st.booleans(),
+    allowed_namespaces=st.lists(_label, max_size=3).map(tuple),
+    cluster_scoped=st.booleans(),
+    prune_kinds=st.frozensets(st.sampled_from(sorted(PRUNABLE_PROTECTED_KINDS))),
+    ignore_differences=st.lists(_ignore, max_size=3).map(tuple),
+    rollout=st.builds(
+        RolloutPolicy,
+        max_surge=_bound,
+        max_unavailable=_bound,
+        max_concurrent=st.integers(0, 50),
+        timeout=_seconds,
+        auto_rollback=st.booleans(),
+    ),
+    recreate_on_immutable=st.booleans(),
+)
+
+
+@given(_apps)
+def test_an_app_as_config_parses_back_to_itself(app: App) -> None:
+    # What history keeps of an app for a rollback without the config file (JSON is YAML).
+    text = json.dumps({"apps": [app_to_config(app)]})
+    assert parse_config(text, "history").apps == (app,)
+
+
+def test_settings_from_history_keep_an_ad_hoc_name_and_are_checked() -> None:
+    # `gitops sync ./deploy --app My_App` never had to use a DNS label; the rest is checked.
+    app = App(name="My_App", repo="/srv/deploy", prune=False)
+    assert app_from_config(app_to_config(app), "history") == app
+    with pytest.raises(ConfigError, match=r"^history: apps\[0\]\.interval: invalid duration 'soon'"):
+        app_from_config({**app_to_config(app), "interval": "soon"}, "history")

@@ -23,7 +23,7 @@ from rich.table import Table
 
 from gitops import errors
 from gitops.cluster import Cluster, ClusterOptions
-from gitops.config import App, parse_config
+from gitops.config import App, app_from_config, parse_config
 from gitops.engine import Engine, SyncOptions, SyncOutcome
 from gitops.git import GitOptions, Source, resolve_local
 from gitops.history import History
@@ -352,7 +352,12 @@ def _print_outcome(console: Console, outcome: SyncOutcome, output: str, verbose:
     type=int,
     help="History entry to restore [default: the last successful one before the current state].",
 )
-@_file_option("--config", "config_file", help="Apps config file (the app's prune rules, rollout policy ...).")
+@_file_option(
+    "--config",
+    "config_file",
+    help="Apps config file (the app's prune rules, rollout policy ...) [default: ./gitops.yaml if it"
+    " has APP, else the settings of the app's newest sync, which history keeps].",
+)
 @_file_option("--kubeconfig", help="Kubeconfig (default: $KUBECONFIG or ~/.kube/config).")
 @click.option("--context", help="Kubeconfig context.")
 @click.option("--in-cluster", is_flag=True, help="Use the pod's service account.")
@@ -364,7 +369,7 @@ def _print_outcome(console: Console, outcome: SyncOutcome, output: str, verbose:
 @click.option(
     "--prune/--no-prune",
     default=None,
-    help="Delete objects of the app that the entry did not have [default: on, or the app config's prune].",
+    help="Delete objects of the app that the entry did not have [default: the app's prune setting].",
 )
 @click.option(
     "--wait/--no-wait",
@@ -383,37 +388,32 @@ def rollback_cmd(**params: Any) -> None:
     a Secret whose live values match the entry's fingerprint stays as it is, any other is read
     from Git at the entry's revision and checked; if neither works, nothing is written.
 
+    The app's settings (ignoreDifferences, rollout policy, prune rules) come from --config, or
+    ./gitops.yaml when it has APP, or else from history, which keeps them with every sync.
+
     Example: gitops rollback web --to 12 --kubeconfig ~/.kube/config
     """
     output = params["output"]
     console = _console(params)
     name = params["app_name"]
     try:
-        apps: list[App]
-        if params["config_file"]:
+        apps: list[App] = []
+        config_file: Path | None = params["config_file"]
+        explicit = config_file is not None
+        if config_file is None and Path(DEFAULT_CONFIG).is_file():
+            config_file = Path(DEFAULT_CONFIG)  # ./gitops.yaml, as for sync, when it has the app
+        if config_file is not None:
             try:
-                text = params["config_file"].read_text()
+                text = config_file.read_text()
             except OSError as exc:
-                raise errors.ConfigError(f"{params['config_file']}: {exc.strerror or exc}") from exc
-            apps = [
-                _resolve_repo(
-                    parse_config(text, str(params["config_file"])).app(name), params["config_file"].parent
-                )
-            ]
-        else:
-            apps = []
+                raise errors.ConfigError(f"{config_file}: {exc.strerror or exc}") from exc
+            config = parse_config(text, str(config_file))
+            if explicit or any(a.name == name for a in config.apps):
+                apps = [_resolve_repo(config.app(name), config_file.parent)]
         with _connect(params, apps) as target:
             history = target.engine.history
             assert history is not None
-            if apps:
-                app = apps[0]
-            else:
-                # No config: the app as its history knows it (repository and path of its last
-                # entry: where a Secret's values are read from, if one must be).
-                last = history.list(name, limit=1)
-                if not last:
-                    raise errors.ConfigError(f"no history of an app named {name}")
-                app = App(name=name, repo=last[0].repo, path=last[0].path or ".", prune=True)
+            app = apps[0] if apps else _app_from_history(history, name)
             opts = SyncOptions(trigger=Trigger.ROLLBACK, prune=params["prune"], wait=params["wait"])
             outcome = target.engine.rollback(app, params["to"], opts)
         _print_outcome(console, outcome, output, params["verbose"], False)
@@ -421,6 +421,18 @@ def rollback_cmd(**params: Any) -> None:
         _fail(exc, output)
         return
     sys.exit(outcome.exit_code)
+
+
+def _app_from_history(history: History, name: str) -> App:
+    """The app as its newest sync ran it (settings history keeps: its ignoreDifferences,
+    rollout policy and prune rules); for entries older than that, its repository and path."""
+    settings = history.settings(name)
+    if settings is not None:
+        return app_from_config(settings, f"the settings history keeps for {name}")
+    last = history.list(name, limit=1)
+    if not last:
+        raise errors.ConfigError(f"no history of an app named {name}")
+    return App(name=name, repo=last[0].repo, path=last[0].path or ".", prune=True)
 
 
 @click.command(

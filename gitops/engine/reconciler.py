@@ -51,7 +51,7 @@ from typing import Any
 from gitops import errors, manifests
 from gitops import plan as plan_mod
 from gitops.cluster import Cluster
-from gitops.config import App
+from gitops.config import App, app_to_config
 from gitops.diff import canonical_json as diff_canonical_json
 from gitops.diff import views as diff_views
 from gitops.engine import restore, rollout
@@ -455,7 +455,15 @@ class Engine:
         )
         entry = None
         if self.history is not None and not opts.dry_run:
-            entry = self.history.begin(app.name, opts.trigger, repo=app.repo, path=app.path, started=started)
+            entry = self.history.begin(
+                app.name,
+                opts.trigger,
+                repo=app.repo,
+                path=app.path,
+                started=started,
+                # as this sync runs: a rollback without the config honours them
+                settings=app_to_config(replace(app, prune=app.prune if opts.prune is None else opts.prune)),
+            )
             if opts.on_begin is not None:
                 opts.on_begin(entry)
         outcome_plan: Plan | None = None

@@ -54,6 +54,12 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE syncs ADD COLUMN message TEXT NOT NULL DEFAULT '';
     """,
+    # v4: the app's settings as the sync ran them (config.app_to_config, JSON; repository URL
+    # without credentials), so that a rollback without the config file still honours the app's
+    # ignoreDifferences, rollout policy and prune rules. '' for syncs recorded before v4.
+    """
+    ALTER TABLE syncs ADD COLUMN settings TEXT NOT NULL DEFAULT '';
+    """,
 )
 
 VERSION = len(MIGRATIONS)

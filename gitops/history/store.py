@@ -127,13 +127,22 @@ class History:
         path: str = "",
         revision: str = "",
         started: str | None = None,
+        settings: Mapping[str, Any] | None = None,
     ) -> int:
         """Record that a sync of ``app`` starts (committed at once); its id, for :meth:`finish`.
-        The revision may still be unknown (the sync may fail to reach Git): pass it to finish."""
+        The revision may still be unknown (the sync may fail to reach Git): pass it to finish.
+        ``settings``: the app's settings as this sync runs them (config.app_to_config), kept
+        for :meth:`settings`; a ``repo`` in them is stored without credentials."""
+        stored = ""
+        if settings is not None:
+            clean = dict(settings)
+            if isinstance(clean.get("repo"), str):
+                clean["repo"] = redact_url(clean["repo"])
+            stored = json.dumps(clean, sort_keys=True)
         with self._write("beginning a sync of " + app) as conn:
             cur = conn.execute(
-                "INSERT INTO syncs (app, trigger, result, repo, path, revision, started, owner)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO syncs (app, trigger, result, repo, path, revision, started, owner, settings)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     app,
                     trigger.value,
@@ -143,6 +152,7 @@ class History:
                     revision,
                     started or now(),
                     self._owner.id,
+                    stored,
                 ),
             )
             assert cur.lastrowid is not None
@@ -352,6 +362,24 @@ class History:
                 (app, *_SUCCESSFUL),
             ).fetchone()
         return SyncRecord.from_row(dict(row)) if row is not None else None
+
+    def settings(self, app: str) -> dict[str, Any] | None:
+        """The settings ``app`` had at its newest sync that recorded them (see :meth:`begin`),
+        or None (no such sync, or only syncs recorded before history kept settings)."""
+        with self._locked(f"reading the settings of {app}") as conn:
+            row = conn.execute(
+                "SELECT settings FROM syncs WHERE app = ? AND settings != '' ORDER BY id DESC LIMIT 1",
+                (app,),
+            ).fetchone()
+        if row is None:
+            return None
+        try:
+            value = json.loads(row["settings"])
+        except ValueError as exc:
+            raise HistoryError(f"the settings stored for {app} are not valid JSON: {exc}") from exc
+        if not isinstance(value, dict):
+            raise HistoryError(f"the settings stored for {app} are not a JSON object")
+        return value
 
     # -- lifecycle ------------------------------------------------------------------------------
 

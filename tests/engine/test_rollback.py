@@ -163,6 +163,46 @@ def test_a_rollback_that_cannot_restore_a_secret_fails_before_any_write(
     assert leaks(database_text(env.history_db) + result.output, [FIRST, SECOND]) == []
 
 
+def test_a_rollback_without_the_config_keeps_the_apps_settings(
+    live_env: EngineEnv, repo: GitRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An app whose replicas are an autoscaler's (ignoreDifferences): a rollback run from
+    # elsewhere, without the config file, must still leave them alone. History keeps the
+    # app's settings with each sync.
+    env = live_env
+    ns, name = unique("rb"), unique("web")
+    ignore = [{"group": "apps", "kind": "Deployment", "name": "web", "jsonPointers": ["/spec/replicas"]}]
+    config = env.config([{"name": name, "repo": repo.url, "namespace": ns, "ignoreDifferences": ignore}])
+    v1 = repo.commit(web_app(ns, password=FIRST))
+    assert env.cli("sync", "--config", config).exit_code == 0
+    scale = '{"spec":{"replicas":3}}'
+    env.kubectl.run(
+        "patch", "deployment", "web", "-n", ns, "--subresource=scale", "--type=merge", "-p", scale
+    )
+    repo.commit(web_app(ns, log_level="debug", password=FIRST))
+    assert env.cli("sync", "--config", config).exit_code == 0
+    monkeypatch.chdir(tmp_path)  # no gitops.yaml here
+
+    result = env.cli("rollback", name, "-o", "json")
+
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["revision"] == v1
+    cm = env.get("configmap", "web-config", ns)
+    assert cm is not None and cm["data"]["LOG_LEVEL"] == "info"
+    web = env.get("deployment", "web", ns)
+    assert web is not None and web["spec"]["replicas"] == 3  # the autoscaler's, not v1's 2
+
+    # ./gitops.yaml is read when it has the app: here one without the ignore, so the
+    # rollback to v2 (the entry before the current) applies v2's replicas.
+    (tmp_path / "gitops.yaml").write_text(
+        json.dumps({"apps": [{"name": name, "repo": repo.url, "namespace": ns}]})
+    )
+    again = env.cli("rollback", name, "-o", "json")
+    assert again.exit_code == 0, again.output
+    web = env.get("deployment", "web", ns)
+    assert web is not None and web["spec"]["replicas"] == 2
+
+
 def test_rollback_without_an_earlier_state_is_refused(live_env: EngineEnv, repo: GitRepo) -> None:
     env = live_env
     ns, name = unique("rb"), unique("web")

@@ -78,3 +78,25 @@ def test_last_kinds_include_the_last_full_state_after_a_partial_entry(history: H
 
     assert history.last_kinds("web") == {("apps", "Deployment"), ("", "Secret"), ("", "Service")}
     assert history.last_kinds("other") == set()
+
+
+def test_settings_are_the_newest_recorded_without_credentials(history: History) -> None:
+    old = history.begin("web", make_record().trigger)  # as before history kept settings
+    history.finish(old, make_record())
+    assert history.settings("web") is None
+
+    repo = "https://deploy:tok3n-s3cret@git.example.com/team/deploy.git"
+    first = history.begin("web", make_record().trigger, repo=repo, settings={"name": "web", "repo": repo})
+    history.finish(first, make_record())
+    history.begin("web", make_record().trigger, settings={"name": "web", "repo": repo, "prune": False})
+    history.begin("api", make_record().trigger, settings={"name": "api", "prune": True})
+
+    assert history.settings("web") == {
+        "name": "web",
+        "repo": "https://git.example.com/team/deploy.git",
+        "prune": False,
+    }  # the newest, running or not
+    assert history.settings("api") == {"name": "api", "prune": True}
+    assert history.settings("nobody") is None
+    files = [history.path, history.path.with_name(history.path.name + "-wal")]
+    assert not any(b"tok3n-s3cret" in f.read_bytes() for f in files if f.exists())
