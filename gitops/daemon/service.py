@@ -46,7 +46,6 @@ from gitops.daemon import events as events_mod
 from gitops.daemon import logs, webhooks
 from gitops.daemon.interface import AppStatus, Push
 from gitops.daemon.metrics import Metrics
-from gitops.daemon.webhooks import normalize_repo_url
 from gitops.engine import Engine, SyncOptions
 from gitops.engine.reconciler import Rendered, SyncOutcome
 from gitops.git import redact_url
@@ -188,7 +187,7 @@ class Daemon:
         self._idle = threading.Condition(self._lock)
         self._stopping = False
         self._started = False
-        self._states = {a.name: _State(a, repo_key=normalize_repo_url(a.repo)) for a in config.apps}
+        self._states = {a.name: _State(a, repo_key=webhooks.repo_key(a.repo)) for a in config.apps}
         self._scheduler = BackgroundScheduler(
             executors={"default": APThreadPool(max_workers=max(1, self.options.workers))},
             job_defaults={"coalesce": True, "max_instances": 1},
@@ -297,10 +296,10 @@ class Daemon:
         return True
 
     def push(self, event: Push) -> list[str]:
-        keys = {normalize_repo_url(u) for u in event.repo_urls if u}
+        keys = webhooks.push_repo_keys(event)
         matched = []
         for name, st in self._states.items():
-            if st.repo_key in keys and _ref_matches(st.app.revision, event.ref):
+            if st.repo_key and st.repo_key in keys and _ref_matches(st.app.revision, event.ref):
                 matched.append(name)
                 if st.app.revision not in ("", "HEAD"):
                     # The push names the app's own ref: a running sync of another commit is

@@ -566,27 +566,19 @@ def _safe(url: str) -> str:
         return "<unparseable URL>"
 
 
-def same_repo(a: str, b: str) -> bool:
-    """Whether two spellings name the same repository (False when either is unparseable)."""
+def repo_key(url: str) -> str:
+    """:func:`normalize_repo_url`, or ``""`` for an empty or unparseable URL: it names no
+    repository, so it matches nothing (and never fails the delivery that carried it)."""
     try:
-        return normalize_repo_url(a) == normalize_repo_url(b)
+        return normalize_repo_url(url)
     except ValueError:
-        return False
+        return ""
 
 
-def push_names_repo(push: Push, repo: str) -> bool:
-    """Whether any of the push's repository URLs is ``repo`` (an app's configured repo)."""
-    try:
-        want = normalize_repo_url(repo)
-    except ValueError:
-        return False
-    for url in push.repo_urls:
-        try:
-            if normalize_repo_url(url) == want:
-                return True
-        except ValueError:
-            continue
-    return False
+def push_repo_keys(push: Push) -> set[str]:
+    """The repositories a push names, normalized; its unparseable URLs left out (a provider
+    that sends one odd clone link beside good ones still matches the apps by the good ones)."""
+    return {key for key in map(repo_key, push.repo_urls) if key}
 
 
 def ref_matches(ref: str, revision: str) -> bool:

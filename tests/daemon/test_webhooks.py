@@ -6,6 +6,7 @@ examples; signatures are computed here the way each provider computes them."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 import json
@@ -368,12 +369,13 @@ def test_spellings_of_one_repository_normalize_equal(url: str) -> None:
 @pytest.mark.parametrize("url", DIFFERENT)
 def test_other_repositories_do_not_match(url: str) -> None:
     assert webhooks.normalize_repo_url(url) != "git.example.com/team/deploy"
-    assert not webhooks.same_repo(url, SAME[0])
+    assert webhooks.repo_key(url) != webhooks.repo_key(SAME[0])
 
 
 def test_hosted_providers_ignore_path_case() -> None:
-    assert webhooks.same_repo("https://github.com/Team/Deploy.git", "git@github.com:team/deploy.git")
-    assert webhooks.same_repo("https://bitbucket.org/Team/Deploy", "https://bitbucket.org/team/deploy.git")
+    key = webhooks.repo_key
+    assert key("https://github.com/Team/Deploy.git") == key("git@github.com:team/deploy.git")
+    assert key("https://bitbucket.org/Team/Deploy") == key("https://bitbucket.org/team/deploy.git")
 
 
 def test_non_default_port_and_ipv6_hosts() -> None:
@@ -412,7 +414,7 @@ def test_unparseable_urls_raise_value_error() -> None:
     for bad in ("", "   ", "https:///team/deploy", "https://host:notaport/x"):
         with pytest.raises(ValueError):
             webhooks.normalize_repo_url(bad)
-    assert not webhooks.same_repo("", "")
+        assert webhooks.repo_key(bad) == ""  # names no repository: matches nothing
 
 
 def test_error_messages_do_not_leak_credentials() -> None:
@@ -421,12 +423,16 @@ def test_error_messages_do_not_leak_credentials() -> None:
     assert "s3cret" not in str(info.value)
 
 
-def test_push_names_repo_matches_any_spelling() -> None:
+def test_a_push_names_its_repository_in_every_spelling_it_carries() -> None:
     (push,) = parse("gitea", SAMPLES["gitea"]).pushes
-    assert webhooks.push_names_repo(push, "ssh://git@git.example.com:2222/team/deploy")
-    assert webhooks.push_names_repo(push, "git@git.example.com:team/deploy.git")  # via the https spelling
-    assert webhooks.push_names_repo(push, "https://git.example.com/team/deploy")
-    assert not webhooks.push_names_repo(push, "https://git.example.com/team/other")
+    keys = webhooks.push_repo_keys(push)
+    assert webhooks.repo_key("ssh://git@git.example.com:2222/team/deploy") in keys
+    assert webhooks.repo_key("git@git.example.com:team/deploy.git") in keys  # via the https spelling
+    assert webhooks.repo_key("https://git.example.com/team/deploy") in keys
+    assert webhooks.repo_key("https://git.example.com/team/other") not in keys
+    # an unparseable clone link beside the good ones is left out, not an error
+    odd = dataclasses.replace(push, repo_urls=(*push.repo_urls, "https://git.example.com:notaport/x", ""))
+    assert webhooks.push_repo_keys(odd) == keys and "" not in keys
 
 
 @pytest.mark.parametrize(
