@@ -130,7 +130,8 @@ def _target(params: dict[str, Any]) -> Iterator[Target]:
                     revision=params["revision"],
                     path=params["path"],
                     namespace=params["namespace"],
-                    prune=False,
+                    # an ad hoc app's prune setting is the flag it runs with (what history keeps)
+                    prune=bool(params.get("prune")),
                 ),
                 Path.cwd(),
             )
@@ -383,8 +384,8 @@ def rollback_cmd(**params: Any) -> None:
     current state), recorded as a new entry with trigger rollback.
 
     The entry's stored manifests are re-applied exactly (no render, no Git) in phases under
-    the health gate, and objects of the app that the entry did not have are pruned (under the
-    usual prune protections; --no-prune keeps them). Secret values are never kept in history:
+    the health gate, and objects of the app that the entry did not have are pruned when the
+    app's prune setting (or --prune) says so, under the usual prune protections. Secret values are never kept in history:
     a Secret whose live values match the entry's fingerprint stays as it is, any other is read
     from Git at the entry's revision and checked; if neither works, nothing is written.
 
@@ -397,19 +398,7 @@ def rollback_cmd(**params: Any) -> None:
     console = _console(params)
     name = params["app_name"]
     try:
-        apps: list[App] = []
-        config_file: Path | None = params["config_file"]
-        explicit = config_file is not None
-        if config_file is None and Path(DEFAULT_CONFIG).is_file():
-            config_file = Path(DEFAULT_CONFIG)  # ./gitops.yaml, as for sync, when it has the app
-        if config_file is not None:
-            try:
-                text = config_file.read_text()
-            except OSError as exc:
-                raise errors.ConfigError(f"{config_file}: {exc.strerror or exc}") from exc
-            config = parse_config(text, str(config_file))
-            if explicit or any(a.name == name for a in config.apps):
-                apps = [_resolve_repo(config.app(name), config_file.parent)]
+        apps = _rollback_config(params["config_file"], name)
         with _connect(params, apps) as target:
             history = target.engine.history
             assert history is not None
@@ -421,6 +410,32 @@ def rollback_cmd(**params: Any) -> None:
         _fail(exc, output)
         return
     sys.exit(outcome.exit_code)
+
+
+def _rollback_config(config_file: Path | None, name: str) -> list[App]:
+    """The app ``name`` of --config (which must have it), or of ./gitops.yaml when that has it
+    (as ``sync`` reads it); else none, and the rollback takes the app as history keeps it."""
+    explicit = config_file is not None
+    if config_file is None:
+        if not Path(DEFAULT_CONFIG).is_file():
+            return []
+        config_file = Path(DEFAULT_CONFIG)
+    try:
+        try:
+            text = config_file.read_text()
+        except OSError as exc:
+            raise errors.ConfigError(f"{config_file}: {exc.strerror or exc}") from exc
+        config = parse_config(text, str(config_file))
+    except errors.ConfigError as exc:
+        if explicit:
+            raise
+        # Someone else's gitops.yaml (another tool's, or a broken one): not this app's config.
+        first = str(exc).splitlines()[0]
+        click.echo(f"warning: not using {config_file} ({first}): the app as history keeps it", err=True)
+        return []
+    if not explicit and all(a.name != name for a in config.apps):
+        return []
+    return [_resolve_repo(config.app(name), config_file.parent)]
 
 
 def _app_from_history(history: History, name: str) -> App:

@@ -188,6 +188,14 @@ class Daemon:
         self._stopping = False
         self._started = False
         self._states = {a.name: _State(a, repo_key=webhooks.repo_key(a.repo)) for a in config.apps}
+        for st in self._states.values():
+            if not st.repo_key:
+                log.warning(
+                    "app %s: no webhook can name its repository %s (not a URL or path we can parse);"
+                    " it is synced by polling only",
+                    st.app.name,
+                    redact_url(st.app.repo),
+                )
         self._scheduler = BackgroundScheduler(
             executors={"default": APThreadPool(max_workers=max(1, self.options.workers))},
             job_defaults={"coalesce": True, "max_instances": 1},

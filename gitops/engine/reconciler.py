@@ -461,8 +461,8 @@ class Engine:
                 repo=app.repo,
                 path=app.path,
                 started=started,
-                # as this sync runs: a rollback without the config honours them
-                settings=app_to_config(replace(app, prune=app.prune if opts.prune is None else opts.prune)),
+                # the app's own, not this run's overrides (--no-prune, an auto-rollback's)
+                settings=app_to_config(app),
             )
             if opts.on_begin is not None:
                 opts.on_begin(entry)

@@ -20,7 +20,6 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 _SUFFIX = ".lock"
@@ -59,21 +58,34 @@ class OwnerLock:
         self._fd = None
 
 
-@contextlib.contextmanager
-def opening(directory: Path) -> Iterator[None]:
-    """Held while a History switches the database to WAL and migrates it, so one opener at a
-    time (threads and processes alike) does that. Two connections converting a rollback-journal
-    database to WAL at once can deadlock on the upgrade from SHARED to EXCLUSIVE, and SQLite then
-    answers SQLITE_BUSY at once instead of calling the busy handler: "If SQLite determines that
-    invoking the busy handler could result in a deadlock, it will go ahead and return SQLITE_BUSY
-    to the application" (https://www.sqlite.org/c3ref/busy_handler.html). Held for a few
-    statements, each bounded by the busy timeout; the kernel drops it if the holder dies."""
-    fd = os.open(directory / _OPENING, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)  # closing the last descriptor releases the flock
+def lock_opening(directory: Path, timeout: float) -> int:
+    """Take the lock a History holds while it switches the database to WAL and migrates it, so
+    one opener at a time (threads and processes alike) does that; the descriptor to close to
+    release it. Two connections converting a rollback-journal database to WAL at once can
+    deadlock on the upgrade from SHARED to EXCLUSIVE, and SQLite then answers SQLITE_BUSY at once
+    instead of calling the busy handler: "If SQLite determines that invoking the busy handler
+    could result in a deadlock, it will go ahead and return SQLITE_BUSY to the application"
+    (https://www.sqlite.org/c3ref/busy_handler.html).
+
+    Held for a few statements; the kernel drops it if the holder dies. Waits as SQLite's busy
+    handler does (retries, backing off to 50 ms) and raises TimeoutError after ``timeout``
+    seconds (a holder stopped with Ctrl-Z must not hang every other opener); OSError when the
+    file cannot be opened. flock needs no write access: the file is opened read-only."""
+    fd = os.open(directory / _OPENING, os.O_RDONLY | os.O_CREAT, 0o644)
+    deadline = time.monotonic() + timeout
+    delay = 0.001
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return fd
+        except OSError as exc:
+            if exc.errno not in (errno.EAGAIN, errno.EACCES) or time.monotonic() >= deadline:
+                os.close(fd)
+                if exc.errno in (errno.EAGAIN, errno.EACCES):
+                    raise TimeoutError(f"another opener held the database for {timeout:g}s") from exc
+                raise
+        time.sleep(delay)
+        delay = min(delay * 2, 0.05)
 
 
 def alive(directory: Path, owner: str) -> bool:

@@ -86,25 +86,31 @@ class History:
         self._conn: sqlite3.Connection | None = None
         self._fingerprint_key: bytes | None = None
         try:
-            with (
-                _translate(f"opening the history database {self.path}"),
-                owner_.opening(self._owners_dir),
-            ):
-                conn = sqlite3.connect(
-                    self.path,
-                    timeout=self.options.busy_timeout,
-                    isolation_level=None,  # we issue BEGIN/COMMIT ourselves
-                    check_same_thread=False,  # our lock serializes the threads
-                )
-                self._conn = conn
-                conn.row_factory = sqlite3.Row
-                mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-                if str(mode).lower() != "wal":
-                    raise HistoryError(f"{self.path}: SQLite refused WAL mode (journal mode {mode})")
-                conn.execute("PRAGMA synchronous = FULL")
-                conn.execute("PRAGMA foreign_keys = ON")
-                conn.execute(f"PRAGMA busy_timeout = {int(self.options.busy_timeout * 1000)}")
-                schema.migrate(conn)
+            try:
+                opening = owner_.lock_opening(self._owners_dir, self.options.busy_timeout)
+            except TimeoutError as exc:
+                raise HistoryBusy(f"opening the history database {self.path}: {exc}") from exc
+            except OSError as exc:
+                raise HistoryError(f"cannot open the history database {self.path}: {exc}") from exc
+            try:
+                with _translate(f"opening the history database {self.path}"):
+                    conn = sqlite3.connect(
+                        self.path,
+                        timeout=self.options.busy_timeout,
+                        isolation_level=None,  # we issue BEGIN/COMMIT ourselves
+                        check_same_thread=False,  # our lock serializes the threads
+                    )
+                    self._conn = conn
+                    conn.row_factory = sqlite3.Row
+                    mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+                    if str(mode).lower() != "wal":
+                        raise HistoryError(f"{self.path}: SQLite refused WAL mode (journal mode {mode})")
+                    conn.execute("PRAGMA synchronous = FULL")
+                    conn.execute("PRAGMA foreign_keys = ON")
+                    conn.execute(f"PRAGMA busy_timeout = {int(self.options.busy_timeout * 1000)}")
+                    schema.migrate(conn)
+            finally:
+                os.close(opening)  # releases the flock
             #: Ids of the syncs this open found cut off by a dead process (now Interrupted).
             self.recovered: list[int] = self.recover()
         except BaseException:

@@ -7,6 +7,8 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import cast
 
+import pytest
+
 from gitops.config import App, Config
 from gitops.daemon.interface import Push
 from gitops.daemon.metrics import Metrics
@@ -18,7 +20,9 @@ def _daemon(*apps: App) -> Daemon:
     return Daemon(Config(apps), cast(Engine, SimpleNamespace(history=None)), Metrics())
 
 
-def test_a_push_matches_by_any_good_link_and_an_unparseable_one_is_no_error() -> None:
+def test_a_push_matches_by_any_good_link_and_an_unparseable_one_is_no_error(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     daemon = _daemon(
         App(name="web", repo="git@git.example.com:team/deploy.git", revision="main"),
         App(name="docs", repo="https://git.example.com/team/docs.git", revision="main"),
@@ -38,3 +42,5 @@ def test_a_push_matches_by_any_good_link_and_an_unparseable_one_is_no_error() ->
     )
     assert daemon.push(push) == ["web"]  # the app with an unparseable repo matches nothing
     assert daemon.push(Push("gitlab", ("https://git.example.com/team/deploy",), "refs/heads/dev")) == []
+    (warning,) = [r for r in caplog.records if r.levelname == "WARNING"]
+    assert warning.getMessage().startswith("app odd: no webhook can name its repository")

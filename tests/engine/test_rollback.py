@@ -179,18 +179,27 @@ def test_a_rollback_without_the_config_keeps_the_apps_settings(
     env.kubectl.run(
         "patch", "deployment", "web", "-n", ns, "--subresource=scale", "--type=merge", "-p", scale
     )
-    repo.commit(web_app(ns, log_level="debug", password=FIRST))
-    assert env.cli("sync", "--config", config).exit_code == 0
-    monkeypatch.chdir(tmp_path)  # no gitops.yaml here
+    repo.commit(
+        {
+            **web_app(ns, log_level="debug", password=FIRST),
+            "extra.yaml": dump(configmap(ns, "extra", {"a": "b"})),
+        }
+    )
+    # A one-off --no-prune is this run's, not the app's: history keeps the config's prune.
+    assert env.cli("sync", "--config", config, "--no-prune").exit_code == 0
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "gitops.yaml").write_text("kind: GitOpsSet\nspec: {}\n")  # another tool's file
 
     result = env.cli("rollback", name, "-o", "json")
 
     assert result.exit_code == 0, result.output
+    assert "warning: not using gitops.yaml" in result.stderr
     assert json.loads(result.stdout)["revision"] == v1
     cm = env.get("configmap", "web-config", ns)
     assert cm is not None and cm["data"]["LOG_LEVEL"] == "info"
     web = env.get("deployment", "web", ns)
     assert web is not None and web["spec"]["replicas"] == 3  # the autoscaler's, not v1's 2
+    assert env.get("configmap", "extra", ns) is None  # pruned: the app's prune is on
 
     # ./gitops.yaml is read when it has the app: here one without the ignore, so the
     # rollback to v2 (the entry before the current) applies v2's replicas.

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from pathlib import Path
 
 import pytest
 
-from gitops.errors import HistorySchemaError
-from gitops.history import MIGRATIONS, History, schema
+from gitops.errors import HistoryBusy, HistorySchemaError
+from gitops.history import MIGRATIONS, History, HistoryOptions, schema
+from gitops.history import owner as owner_
 from gitops.model import SyncResult
 from tests.history.conftest import MANIFESTS, make_record
 
@@ -67,17 +69,21 @@ def test_a_failing_migration_leaves_the_previous_version(db_path: Path) -> None:
     assert "manifest_blobs" not in tables  # rolled back with the rest
 
 
+def _open_collecting(path: Path, errors: list[BaseException]) -> None:
+    try:
+        History(path).close()
+    except BaseException as exc:
+        errors.append(exc)
+
+
 def _open_at_once(path: Path, openers: int) -> list[BaseException]:
     """Open and close ``path`` from ``openers`` threads released together; what they raised."""
     errors: list[BaseException] = []
     barrier = threading.Barrier(openers)
 
     def open_it() -> None:
-        try:
-            barrier.wait()
-            History(path).close()
-        except BaseException as exc:
-            errors.append(exc)
+        barrier.wait()
+        _open_collecting(path, errors)
 
     threads = [threading.Thread(target=open_it) for _ in range(openers)]
     for t in threads:
@@ -97,6 +103,39 @@ def test_concurrent_openers_migrate_once(tmp_path: Path) -> None:
         conn = sqlite3.connect(db_path)
         assert schema.current_version(conn) == schema.VERSION
         assert conn.execute("SELECT COUNT(*) FROM schema_version").fetchone()[0] == 1
+
+
+def test_an_opener_waits_for_another_to_finish_opening(db_path: Path) -> None:
+    # Deterministic: while the opening lock is held, a new History does not touch the
+    # database (no WAL switch, no migration); it goes on once the lock is released.
+    _v1_database(db_path)
+    owners = db_path.with_name(db_path.name + ".owners")
+    owners.mkdir()
+    held = owner_.lock_opening(owners, timeout=1)
+    errors: list[BaseException] = []
+    opener = threading.Thread(target=lambda: _open_collecting(db_path, errors))
+    opener.start()
+    try:
+        opener.join(timeout=0.5)
+        assert opener.is_alive(), "opened while another opener held the lock"
+        assert schema.current_version(sqlite3.connect(db_path)) == 1
+    finally:
+        os.close(held)
+    opener.join(timeout=30)
+    assert not opener.is_alive() and errors == []
+    assert schema.current_version(sqlite3.connect(db_path)) == schema.VERSION
+
+
+def test_an_opener_held_up_past_the_busy_timeout_gives_up_clearly(db_path: Path) -> None:
+    History(db_path).close()
+    owners = db_path.with_name(db_path.name + ".owners")
+    held = owner_.lock_opening(owners, timeout=1)
+    try:
+        with pytest.raises(HistoryBusy, match=f"opening the history database {db_path}: another opener"):
+            History(db_path, HistoryOptions(busy_timeout=0.2))
+    finally:
+        os.close(held)
+    History(db_path, HistoryOptions(busy_timeout=0.2)).close()  # and works once it is released
 
 
 def test_script_splitting_follows_sqlite() -> None:
