@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -197,18 +198,27 @@ def _projected(sa_dir: Path) -> None:
     (sa_dir / "token").symlink_to("..data/token")
 
 
+@contextmanager
+def _pod_client(sa_dir: Path) -> Iterator[Cluster]:
+    """The engine's client as the daemon makes it in a pod, from the mount at ``sa_dir``."""
+    kube = Cluster.connect(ClusterOptions(in_cluster=True, service_account_dir=sa_dir, backoff=0.01))
+    try:
+        yield kube
+    finally:
+        kube.close()
+
+
 def test_in_cluster_client_syncs_over_tls_as_its_service_account(
     secure_cluster: LocalCluster, ns: str, in_pod: None, tmp_path: Path
 ) -> None:
     sa_dir = secure_cluster.write_service_account_files(tmp_path / "sa", ns, "gitops")
-    kube = Cluster.connect(ClusterOptions(in_cluster=True, service_account_dir=sa_dir, backoff=0.01))
-    assert kube.host == f"https://127.0.0.1:{secure_cluster.port}"
-    assert kube.namespace == ns
-    since = secure_cluster.requests.last_seq
-    kube.apply(_cm(ns, "a"), manager="gitops")
-    assert kube.get(ResourceKey("", "ConfigMap", ns, "a")) is not None
-    assert set(_users(secure_cluster, since)) == {f"system:serviceaccount:{ns}:gitops"}
-    kube.close()
+    with _pod_client(sa_dir) as kube:
+        assert kube.host == f"https://127.0.0.1:{secure_cluster.port}"
+        assert kube.namespace == ns
+        since = secure_cluster.requests.last_seq
+        kube.apply(_cm(ns, "a"), manager="gitops")
+        assert kube.get(ResourceKey("", "ConfigMap", ns, "a")) is not None
+        assert set(_users(secure_cluster, since)) == {f"system:serviceaccount:{ns}:gitops"}
 
 
 def test_rotated_token_is_used_by_the_next_request(
@@ -216,30 +226,28 @@ def test_rotated_token_is_used_by_the_next_request(
 ) -> None:
     sa_dir = secure_cluster.write_service_account_files(tmp_path / "sa", ns, "gitops")
     _projected(sa_dir)
-    kube = Cluster.connect(ClusterOptions(in_cluster=True, service_account_dir=sa_dir, backoff=0.01))
-    since = secure_cluster.requests.last_seq
-    kube.apply(_cm(ns, "before"), manager="gitops")
-    assert set(_users(secure_cluster, since)) == {f"system:serviceaccount:{ns}:gitops"}
+    with _pod_client(sa_dir) as kube:
+        since = secure_cluster.requests.last_seq
+        kube.apply(_cm(ns, "before"), manager="gitops")
+        assert set(_users(secure_cluster, since)) == {f"system:serviceaccount:{ns}:gitops"}
 
-    # A different account's token makes the switch visible on the server side.
-    _rotate(sa_dir, secure_cluster.service_account_token(ns, "other"))
-    since = secure_cluster.requests.last_seq
-    kube.apply(_cm(ns, "after"), manager="gitops")
-    assert set(_users(secure_cluster, since)) == {f"system:serviceaccount:{ns}:other"}
-    kube.close()
+        # A different account's token makes the switch visible on the server side.
+        _rotate(sa_dir, secure_cluster.service_account_token(ns, "other"))
+        since = secure_cluster.requests.last_seq
+        kube.apply(_cm(ns, "after"), manager="gitops")
+        assert set(_users(secure_cluster, since)) == {f"system:serviceaccount:{ns}:other"}
 
 
 def test_token_rewritten_in_place_is_used_by_the_next_request(
     secure_cluster: LocalCluster, ns: str, in_pod: None, tmp_path: Path
 ) -> None:
     sa_dir = secure_cluster.write_service_account_files(tmp_path / "sa", ns, "gitops")
-    kube = Cluster.connect(ClusterOptions(in_cluster=True, service_account_dir=sa_dir, backoff=0.01))
-    kube.apply(_cm(ns, "before"), manager="gitops")
-    (sa_dir / "token").write_text(secure_cluster.service_account_token(ns, "other"))
-    since = secure_cluster.requests.last_seq
-    kube.apply(_cm(ns, "after"), manager="gitops")
-    assert set(_users(secure_cluster, since)) == {f"system:serviceaccount:{ns}:other"}
-    kube.close()
+    with _pod_client(sa_dir) as kube:
+        kube.apply(_cm(ns, "before"), manager="gitops")
+        (sa_dir / "token").write_text(secure_cluster.service_account_token(ns, "other"))
+        since = secure_cluster.requests.last_seq
+        kube.apply(_cm(ns, "after"), manager="gitops")
+        assert set(_users(secure_cluster, since)) == {f"system:serviceaccount:{ns}:other"}
 
 
 def test_refused_token_is_a_clear_error_that_names_the_file_not_the_token(
@@ -248,40 +256,37 @@ def test_refused_token_is_a_clear_error_that_names_the_file_not_the_token(
     sa_dir = secure_cluster.write_service_account_files(tmp_path / "sa", ns, "gitops")
     bogus = "bogus-token-" + uuid.uuid4().hex
     (sa_dir / "token").write_text(bogus)
-    kube = Cluster.connect(ClusterOptions(in_cluster=True, service_account_dir=sa_dir, backoff=0.01))
-    with pytest.raises(errors.ClusterAuthError) as info:
-        kube.request("GET", f"/api/v1/namespaces/{ns}/configmaps")
-    text = str(info.value)
-    assert info.value.code == 401 and not info.value.retryable
-    assert "refused the credentials" in text and str(sa_dir / "token") in text
-    assert bogus not in text and bogus not in repr(info.value.args)
-    with pytest.raises(errors.ClusterAuthError):  # discovery, the first request, says it
-        kube.apply(_cm(ns, "x"), manager="gitops")
-    kube.close()
+    with _pod_client(sa_dir) as kube:
+        with pytest.raises(errors.ClusterAuthError) as info:
+            kube.request("GET", f"/api/v1/namespaces/{ns}/configmaps")
+        text = str(info.value)
+        assert info.value.code == 401 and not info.value.retryable
+        assert "refused the credentials" in text and str(sa_dir / "token") in text
+        assert bogus not in text and bogus not in repr(info.value.args)
+        with pytest.raises(errors.ClusterAuthError):  # discovery, the first request, says it
+            kube.apply(_cm(ns, "x"), manager="gitops")
 
 
 def test_refused_write_names_the_object_first(
     secure_cluster: LocalCluster, ns: str, in_pod: None, tmp_path: Path
 ) -> None:
     sa_dir = secure_cluster.write_service_account_files(tmp_path / "sa", ns, "gitops")
-    kube = Cluster.connect(ClusterOptions(in_cluster=True, service_account_dir=sa_dir, backoff=0.01))
-    kube.resources()  # discovery done with the good token
-    (sa_dir / "token").write_text("revoked")
-    with pytest.raises(errors.ClusterAuthError, match=f"^ConfigMap/{ns}/x: .*refused the credentials"):
-        kube.apply(_cm(ns, "x"), manager="gitops")
-    kube.close()
+    with _pod_client(sa_dir) as kube:
+        kube.resources()  # discovery done with the good token
+        (sa_dir / "token").write_text("revoked")
+        with pytest.raises(errors.ClusterAuthError, match=f"^ConfigMap/{ns}/x: .*refused the credentials"):
+            kube.apply(_cm(ns, "x"), manager="gitops")
 
 
 def test_forbidden_keeps_the_servers_message(
     secure_cluster: LocalCluster, ns: str, in_pod: None, tmp_path: Path
 ) -> None:
     sa_dir = secure_cluster.write_service_account_files(tmp_path / "sa", ns, "nobody")
-    kube = Cluster.connect(ClusterOptions(in_cluster=True, service_account_dir=sa_dir, backoff=0.01))
-    with pytest.raises(errors.ClusterError) as info:
-        kube.request("GET", f"/api/v1/namespaces/{ns}/secrets")
-    assert info.value.code == 403
-    assert f'User "system:serviceaccount:{ns}:nobody" cannot list resource "secrets"' in str(info.value)
-    kube.close()
+    with _pod_client(sa_dir) as kube:
+        with pytest.raises(errors.ClusterError) as info:
+            kube.request("GET", f"/api/v1/namespaces/{ns}/secrets")
+        assert info.value.code == 403
+        assert f'User "system:serviceaccount:{ns}:nobody" cannot list resource "secrets"' in str(info.value)
 
 
 def test_kubeconfig_with_token_and_ca_reaches_the_tls_cluster(
