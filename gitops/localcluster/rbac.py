@@ -18,10 +18,17 @@ Denials answer 403 with the message ``responsewriters.Forbidden`` builds (:func:
 The bootstrap policy every cluster has (``plugin/pkg/auth/authorizer/rbac/bootstrappolicy/
 policy.go``) is created at start as real objects (:func:`bootstrap_policy`): ``cluster-admin``
 for ``system:masters``, ``system:discovery``, ``system:public-info-viewer`` and
-``system:basic-user`` for ``system:authenticated``.
+``system:basic-user`` for ``system:authenticated``, and the user-facing ``admin``, ``edit`` and
+``view``. Those three are aggregated ClusterRoles: they carry an ``aggregationRule`` and no rules
+of their own, and the clusterrole-aggregation controller (``controllers/clusterroleaggregation.py``)
+fills their rules from ``system:aggregate-to-admin|edit|view`` and any other ClusterRole labelled
+to aggregate. With ``controllers=False`` nothing fills them, as on a cluster without
+kube-controller-manager: a binding to ``view`` then grants nothing.
 
-Not simulated: aggregated ClusterRoles (``aggregationRule``; the clusterrole-aggregation
-controller), the escalation check on writes of Roles and bindings, impersonation.
+The authorizer reads bindings from an index it keeps from store events (per type and namespace),
+so a request costs the bindings of its own namespace, not a sort of every RoleBinding.
+
+Not simulated: the escalation check on writes of Roles and bindings, impersonation.
 """
 
 from __future__ import annotations
@@ -31,7 +38,7 @@ from typing import Any
 
 from gitops.localcluster import errors, params
 from gitops.localcluster.auth import SYSTEM_MASTERS, UserInfo, service_account_username
-from gitops.localcluster.store import Store
+from gitops.localcluster.store import Event, Store, TypeKey
 
 RBAC_GROUP = "rbac.authorization.k8s.io"
 _ROLES = (RBAC_GROUP, "roles")
@@ -227,12 +234,69 @@ def _describe_subject(subject: dict[str, Any], binding_namespace: str) -> str:
     return f'{kind} "{name}"'
 
 
+class _BindingIndex:
+    """ClusterRoleBindings and RoleBindings by (type, namespace), kept from store events.
+
+    :meth:`bindings` answers what ``store.items(type, namespace)`` would (the bindings of one
+    namespace in name order) without scanning and sorting every binding of every namespace, as
+    the informer-backed listers of ``rule.go`` do. The store calls :meth:`_observe` under its
+    lock; it only updates two dicts. Ordered lists are built on first use and replaced, never
+    mutated, so a reader holding one is never disturbed by a later write.
+    """
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._by_ns: dict[tuple[TypeKey, str], dict[str, dict[str, Any]]] = {}
+        self._ordered: dict[tuple[TypeKey, str], list[dict[str, Any]]] = {}
+        with store.lock:  # seed and subscribe atomically: no write is missed or seen twice
+            for tk in (_CLUSTER_ROLE_BINDINGS, _ROLE_BINDINGS):
+                store.subscribe(tk, self._observe)
+                for obj in store.items(tk):
+                    self._put(tk, obj)
+
+    def _put(self, tk: TypeKey, obj: dict[str, Any]) -> None:
+        meta = obj.get("metadata") or {}
+        slot = (tk, str(meta.get("namespace", "")))
+        self._by_ns.setdefault(slot, {})[str(meta.get("name", ""))] = obj
+        self._ordered.pop(slot, None)
+
+    def _observe(self, event: Event) -> None:
+        tk = (event.group, event.plural)
+        if event.type != "DELETED":
+            self._put(tk, event.obj)
+            return
+        meta = event.obj.get("metadata") or {}
+        slot = (tk, str(meta.get("namespace", "")))
+        bucket = self._by_ns.get(slot, {})
+        bucket.pop(str(meta.get("name", "")), None)
+        if not bucket:
+            self._by_ns.pop(slot, None)
+        self._ordered.pop(slot, None)
+
+    def bindings(self, tk: TypeKey, namespace: str) -> list[dict[str, Any]]:
+        """The bindings of ``tk`` in ``namespace`` ("" for ClusterRoleBindings), by name.
+
+        Only namespaces that have bindings are cached, so requests naming arbitrary namespaces
+        do not grow the index."""
+        slot = (tk, namespace)
+        ordered = self._ordered.get(slot)
+        if ordered is None:
+            with self._store.lock:
+                bucket = self._by_ns.get(slot)
+                if not bucket:
+                    return []
+                ordered = [bucket[name] for name in sorted(bucket)]
+                self._ordered[slot] = ordered
+        return ordered
+
+
 class Authorizer:
     """The authorizer chain of a kubeadm cluster's apiserver (privileged groups, then RBAC)
     over the objects in one :class:`Store`."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
+        self._bindings = _BindingIndex(store)
 
     def _role_rules(self, role_ref: dict[str, Any], namespace: str) -> list[dict[str, Any]]:
         """``rule.go`` GetRoleReferenceRules; errors as the listers word them."""
@@ -258,7 +322,7 @@ class Authorizer:
         if attrs.namespace:
             scopes.append((_ROLE_BINDINGS, attrs.namespace))
         for type_key, namespace in scopes:
-            for binding in self.store.items(type_key, namespace if namespace else None):
+            for binding in self._bindings.bindings(type_key, namespace):
                 subjects = binding.get("subjects") or []
                 subject = next(
                     (
@@ -438,12 +502,193 @@ _DISCOVERY_URLS = [
 ]
 _PUBLIC_INFO_URLS = ["/healthz", "/livez", "/readyz", "/version", "/version/"]
 
+# The label a ClusterRole carries to be folded into admin, edit or view (policy.go).
+AGGREGATE_TO_ADMIN = "rbac.authorization.k8s.io/aggregate-to-admin"
+AGGREGATE_TO_EDIT = "rbac.authorization.k8s.io/aggregate-to-edit"
+AGGREGATE_TO_VIEW = "rbac.authorization.k8s.io/aggregate-to-view"
+
+# policy.go's verb sets, sorted as PolicyRuleBuilder.Rule() sorts every list of a rule.
+_READ = ["get", "list", "watch"]
+_WRITE = ["create", "delete", "deletecollection", "patch", "update"]
+_READ_WRITE = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
+
+
+def _rule(group: str, resources: list[str], verbs: list[str]) -> dict[str, Any]:
+    return {"apiGroups": [group], "resources": resources, "verbs": verbs}
+
+
+# The rules of system:aggregate-to-admin|edit|view as kube-apiserver 1.32 stores them: copied from
+# the rendered plugin/pkg/auth/authorizer/rbac/bootstrappolicy/testdata/cluster-roles.yaml (the
+# policy.go ClusterRoles() output, lists sorted). Some resources (replicationcontrollers, the
+# extensions group, ...) are not served by the local cluster; the rules name them anyway, as real
+# rules name resources a given cluster may not serve.
+_AGGREGATE_TO_ADMIN_RULES = [
+    _rule("authorization.k8s.io", ["localsubjectaccessreviews"], ["create"]),
+    _rule(RBAC_GROUP, ["rolebindings", "roles"], _READ_WRITE),
+]
+_AGGREGATE_TO_EDIT_RULES = [
+    _rule(
+        "",
+        ["pods/attach", "pods/exec", "pods/portforward", "pods/proxy", "secrets", "services/proxy"],
+        _READ,
+    ),
+    _rule("", ["serviceaccounts"], ["impersonate"]),
+    _rule("", ["pods", "pods/attach", "pods/exec", "pods/portforward", "pods/proxy"], _WRITE),
+    _rule("", ["pods/eviction"], ["create"]),
+    _rule(
+        "",
+        [
+            "configmaps",
+            "events",
+            "persistentvolumeclaims",
+            "replicationcontrollers",
+            "replicationcontrollers/scale",
+            "secrets",
+            "serviceaccounts",
+            "services",
+            "services/proxy",
+        ],
+        _WRITE,
+    ),
+    _rule("", ["serviceaccounts/token"], ["create"]),
+    _rule(
+        "apps",
+        [
+            "daemonsets",
+            "deployments",
+            "deployments/rollback",
+            "deployments/scale",
+            "replicasets",
+            "replicasets/scale",
+            "statefulsets",
+            "statefulsets/scale",
+        ],
+        _WRITE,
+    ),
+    _rule("autoscaling", ["horizontalpodautoscalers"], _WRITE),
+    _rule("batch", ["cronjobs", "jobs"], _WRITE),
+    _rule(
+        "extensions",
+        [
+            "daemonsets",
+            "deployments",
+            "deployments/rollback",
+            "deployments/scale",
+            "ingresses",
+            "networkpolicies",
+            "replicasets",
+            "replicasets/scale",
+            "replicationcontrollers/scale",
+        ],
+        _WRITE,
+    ),
+    _rule("policy", ["poddisruptionbudgets"], _WRITE),
+    _rule("networking.k8s.io", ["ingresses", "networkpolicies"], _WRITE),
+    _rule("coordination.k8s.io", ["leases"], _READ_WRITE),
+]
+_AGGREGATE_TO_VIEW_RULES = [
+    _rule(
+        "",
+        [
+            "configmaps",
+            "endpoints",
+            "persistentvolumeclaims",
+            "persistentvolumeclaims/status",
+            "pods",
+            "replicationcontrollers",
+            "replicationcontrollers/scale",
+            "serviceaccounts",
+            "services",
+            "services/status",
+        ],
+        _READ,
+    ),
+    _rule(
+        "",
+        [
+            "bindings",
+            "events",
+            "limitranges",
+            "namespaces/status",
+            "pods/log",
+            "pods/status",
+            "replicationcontrollers/status",
+            "resourcequotas",
+            "resourcequotas/status",
+        ],
+        _READ,
+    ),
+    # Read access to namespaces at the namespace scope means reading *this* namespace.
+    _rule("", ["namespaces"], _READ),
+    _rule("discovery.k8s.io", ["endpointslices"], _READ),
+    _rule(
+        "apps",
+        [
+            "controllerrevisions",
+            "daemonsets",
+            "daemonsets/status",
+            "deployments",
+            "deployments/scale",
+            "deployments/status",
+            "replicasets",
+            "replicasets/scale",
+            "replicasets/status",
+            "statefulsets",
+            "statefulsets/scale",
+            "statefulsets/status",
+        ],
+        _READ,
+    ),
+    _rule("autoscaling", ["horizontalpodautoscalers", "horizontalpodautoscalers/status"], _READ),
+    _rule("batch", ["cronjobs", "cronjobs/status", "jobs", "jobs/status"], _READ),
+    _rule(
+        "extensions",
+        [
+            "daemonsets",
+            "daemonsets/status",
+            "deployments",
+            "deployments/scale",
+            "deployments/status",
+            "ingresses",
+            "ingresses/status",
+            "networkpolicies",
+            "replicasets",
+            "replicasets/scale",
+            "replicasets/status",
+            "replicationcontrollers/scale",
+        ],
+        _READ,
+    ),
+    _rule("policy", ["poddisruptionbudgets", "poddisruptionbudgets/status"], _READ),
+    _rule("networking.k8s.io", ["ingresses", "ingresses/status", "networkpolicies"], _READ),
+]
+
+
+def _copy_rules(rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Fresh lists for each policy: the API's write pipeline may default a body in place."""
+    return [{k: list(v) for k, v in rule.items()} for rule in rules]
+
 
 def bootstrap_policy() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """(ClusterRoles, ClusterRoleBindings) of ``bootstrappolicy/policy.go`` that clients rely on."""
+    """(ClusterRoles, ClusterRoleBindings) of ``bootstrappolicy/policy.go`` that clients rely on.
 
-    def meta(name: str) -> dict[str, Any]:
-        return {"name": name, **{k: dict(v) for k, v in _BOOTSTRAP_META.items()}}
+    ``admin``, ``edit`` and ``view`` come with an ``aggregationRule`` and no rules (``rules:
+    null``, as in ``testdata/cluster-roles.yaml``); their rules are the clusterrole-aggregation
+    controller's to fill. Without controllers they stay empty, as on a real cluster without
+    kube-controller-manager. The labels chain them: ``view`` aggregates into ``edit``, ``edit``
+    into ``admin``.
+    """
+
+    def meta(name: str, **labels: str) -> dict[str, Any]:
+        out: dict[str, Any] = {"name": name, **{k: dict(v) for k, v in _BOOTSTRAP_META.items()}}
+        out["labels"].update(labels)
+        return out
+
+    def aggregated(name: str, selects: str, **labels: str) -> dict[str, Any]:
+        return {
+            "metadata": meta(name, **labels),
+            "aggregationRule": {"clusterRoleSelectors": [{"matchLabels": {selects: "true"}}]},
+        }
 
     roles = [
         {
@@ -475,6 +720,21 @@ def bootstrap_policy() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
                     "verbs": ["create"],
                 },
             ],
+        },
+        aggregated("admin", AGGREGATE_TO_ADMIN),
+        aggregated("edit", AGGREGATE_TO_EDIT, **{AGGREGATE_TO_ADMIN: "true"}),
+        aggregated("view", AGGREGATE_TO_VIEW, **{AGGREGATE_TO_EDIT: "true"}),
+        {
+            "metadata": meta("system:aggregate-to-admin", **{AGGREGATE_TO_ADMIN: "true"}),
+            "rules": _copy_rules(_AGGREGATE_TO_ADMIN_RULES),
+        },
+        {
+            "metadata": meta("system:aggregate-to-edit", **{AGGREGATE_TO_EDIT: "true"}),
+            "rules": _copy_rules(_AGGREGATE_TO_EDIT_RULES),
+        },
+        {
+            "metadata": meta("system:aggregate-to-view", **{AGGREGATE_TO_VIEW: "true"}),
+            "rules": _copy_rules(_AGGREGATE_TO_VIEW_RULES),
         },
     ]
 

@@ -24,6 +24,7 @@ MODULES = (
     "cronjob",
     "endpoints",
     "hpa",
+    "clusterroleaggregation",
 )
 
 
