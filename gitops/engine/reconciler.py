@@ -55,6 +55,7 @@ from gitops.config import App, app_to_config
 from gitops.diff import canonical_json as diff_canonical_json
 from gitops.diff import views as diff_views
 from gitops.engine import restore, rollout
+from gitops.engine.threads import carrying_context
 from gitops.git import Source, redact_url
 from gitops.history import History
 from gitops.model import (
@@ -267,7 +268,7 @@ class Engine:
             return self.cluster.list(group, kind, selector, namespace=ns)
 
         with ThreadPoolExecutor(max_workers=8) as pool:
-            for items in pool.map(one_list, listings):
+            for items in pool.map(carrying_context(one_list), listings):
                 for obj in items:
                     found[ResourceKey.of(obj)] = obj
         # Desired objects missing from the labelled LISTs may exist without our label (adoption).
@@ -304,7 +305,7 @@ class Engine:
 
         if missing:
             with ThreadPoolExecutor(max_workers=8) as pool:
-                for pairs in pool.map(adopt, sorted(missing)):
+                for pairs in pool.map(carrying_context(adopt), sorted(missing)):
                     found.update(pairs)
         return found
 
@@ -688,12 +689,16 @@ class Engine:
             results: dict[ResourceKey, Change] = {}
             gated = opts.wait and not opts.dry_run and any(rollout.is_workload(r.key) for r, _ in work)
             rolled = _RolledOut({})
+
+            def apply_and_tick(item: tuple[Resource, Change]) -> Change:
+                return _then(apply_one(item), tick)
+
             if gated:
-                rolled = self._roll_out(work, lambda item: _then(apply_one(item), tick), app, opts.cancel)
+                rolled = self._roll_out(work, apply_and_tick, app, opts.cancel)
                 results = rolled.results
             elif work:
                 with ThreadPoolExecutor(max_workers=max(1, opts.parallelism)) as pool:
-                    results = {c.key: c for c in pool.map(lambda item: _then(apply_one(item), tick), work)}
+                    results = {c.key: c for c in pool.map(carrying_context(apply_and_tick), work)}
             phase_changes = [results.get(c.key, c) for c in phase.changes]
             changes.extend(phase_changes)
             if rolled.cancelled or any(c.error for c in phase_changes):
@@ -790,7 +795,9 @@ class Engine:
 
         canceller = None
         if cancel is not None:
-            canceller = threading.Thread(target=watch_cancel, daemon=True, name="gitops-rollout-cancel")
+            canceller = threading.Thread(
+                target=carrying_context(watch_cancel), daemon=True, name="gitops-rollout-cancel"
+            )
             canceller.start()
 
         def wait_healthy(key: ResourceKey, slot: bool) -> None:
@@ -838,7 +845,7 @@ class Engine:
                     elif slot:
                         rolling[0] -= 1
                 if rollout.is_workload(key):
-                    waiters.submit(wait_healthy, key, slot)
+                    waiters.submit(carrying_context(wait_healthy), key, slot)
             with cond:
                 cond.wait_for(lambda: bool(failure) or cancelled[0] or pending[0] == 0)
         finally:

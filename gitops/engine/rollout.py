@@ -32,6 +32,7 @@ from typing import Any, Final
 from gitops import errors, health
 from gitops.cluster import Cluster, Watch
 from gitops.config import RolloutPolicy
+from gitops.engine.threads import carrying_context
 from gitops.model import Health, HealthState, Resource, ResourceKey
 from gitops.plan import PlanError
 
@@ -210,7 +211,9 @@ class Gate:
 
         def start(source: str, w: Watch) -> None:
             opened.append(self._open(w))
-            t = threading.Thread(target=pump, args=(source, w), daemon=True, name=f"gitops-watch-{key.name}")
+            t = threading.Thread(
+                target=carrying_context(pump), args=(source, w), daemon=True, name=f"gitops-watch-{key.name}"
+            )
             threads.append(t)
             t.start()
 

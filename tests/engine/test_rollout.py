@@ -16,6 +16,7 @@ the sync replays every event after it in resourceVersion order, whatever the tim
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import json
 import os
 import signal
@@ -546,3 +547,31 @@ def test_a_sync_killed_mid_rollout_is_interrupted_and_the_next_sync_converges(
         return web is not None and available(web)
 
     wait_for(converged, 30, "the Deployment to be available")
+
+
+SYNC_ID: contextvars.ContextVar[str] = contextvars.ContextVar("sync_id", default="")
+
+
+def test_the_callers_context_reaches_every_thread_of_a_sync(live_env: EngineEnv, repo: GitRepo) -> None:
+    # The daemon's log context (app, revision, sync id) lives in context variables: the
+    # LISTs, applies and health watches the engine fans out to other threads must see it.
+    env = live_env
+    ns = env.create_namespace(unique("ctx"))
+    repo.commit({"web.yaml": deployment("web", ns, replicas=1), "svc.yaml": service("web", ns, port=80)})
+    app = env.app(repo, unique("ctx"), ns, prune=True)
+    seen: list[tuple[str, str, str]] = []
+    env.engine.cluster.observer = lambda verb, status: seen.append(
+        (verb, threading.current_thread().name, SYNC_ID.get())
+    )
+    token = SYNC_ID.set("sync-42")
+    try:
+        assert env.sync(app).result is SyncResult.SUCCEEDED
+    finally:
+        SYNC_ID.reset(token)
+        env.engine.cluster.observer = None
+
+    threads = {name for _, name, _ in seen}
+    assert any(name.startswith("gitops-watch-") for name in threads)  # the health gate's
+    assert any(name.startswith("ThreadPoolExecutor") for name in threads)  # LISTs, applies
+    assert {verb for verb, _, _ in seen} >= {"list", "patch", "watch"}
+    assert [(verb, name) for verb, name, value in seen if value != "sync-42"] == []
