@@ -78,6 +78,13 @@ _path = click.Path(path_type=Path)
 @_duration_option(
     "--renew-deadline", "10s", "How long the leader keeps failing to renew before it stops syncing."
 )
+@click.option(
+    "--advertise-url",
+    default="",
+    help="Where the other replicas reach this one's API; the leader writes it in its Lease, and a"
+    " standby hands webhooks and sync requests to it [default: http://$POD_IP:PORT in a pod, else"
+    " http://HOST:PORT unless HOST is a wildcard].",
+)
 @_duration_option("--retry-period", "2s", "Between tries to take or renew.")
 @click.option(
     "--webhook-secret-file",
@@ -121,6 +128,7 @@ def daemon_cmd(
     lease_duration: float,
     renew_deadline: float,
     retry_period: float,
+    advertise_url: str,
     webhook_secret_file: Path | None,
     insecure_webhooks: bool,
     api_token_file: Path | None,
@@ -154,6 +162,7 @@ def daemon_cmd(
         lease_duration=lease_duration,
         renew_deadline=renew_deadline,
         retry_period=retry_period,
+        advertise_url=advertise_url,
         webhook_secret=read_secret(webhook_secret_file, ENV_WEBHOOK_SECRET, "webhook secret"),
         webhooks_insecure=insecure_webhooks,
         api_token=read_secret(api_token_file, ENV_API_TOKEN, "API token"),

@@ -15,6 +15,12 @@ syncs. Routes::
     GET  /metrics                          Prometheus exposition
     GET  /docs, /openapi.json              OpenAPI
 
+With leader election, a standby hands webhook deliveries and sync requests to the leader (at
+the URL its Lease advertises, see ``gitops.daemon.leader``) unchanged, the signature or token
+included, and answers with the leader's answer, so a push reaching any replica deploys at once;
+it handles them itself when no leader is known or the leader cannot be reached. A request that
+carries ``X-Gitops-Forwarded-By`` is never handed on again.
+
 A webhook delivery goes: body read up to ``max_body_bytes`` (413) -> signature (401, nothing
 triggered) -> delivery-id dedupe (200 duplicate) -> parse (400 naming the bad field; 200 for
 pings and non-push events) -> ``controller.push`` per pushed ref -> 202 with the matched apps, or
@@ -28,8 +34,11 @@ from __future__ import annotations
 
 import dataclasses
 import hmac
+import http.client
 import logging
-from collections.abc import Callable, Coroutine
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Coroutine, Mapping
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Query, Request
@@ -49,6 +58,39 @@ from gitops.model.sync import redact_url
 log = logging.getLogger(__name__)
 
 MiB = 1024 * 1024
+FORWARDED_HEADER = "X-Gitops-Forwarded-By"
+# Hop-by-hop headers (RFC 9110 7.6.1) and those urllib sets itself are not handed on.
+_NOT_FORWARDED = frozenset(
+    {"host", "content-length", "connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade"}
+    | {"proxy-authorization", "proxy-authenticate", "accept-encoding"}
+)
+_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # replica to replica: no proxy
+
+
+def _forward(
+    leader: str, path: str, headers: Mapping[str, str], body: bytes, settings: ApiSettings
+) -> Response | None:
+    """POST the request on to the leader at ``leader`` + ``path``: its answer (any status), or
+    None when it cannot be reached (this replica then handles the request itself)."""
+    out = {k: v for k, v in headers.items() if k.lower() not in _NOT_FORWARDED}
+    out[FORWARDED_HEADER] = settings.identity or "standby"
+    request = urllib.request.Request(leader.rstrip("/") + path, data=body, headers=out, method="POST")
+    try:
+        with _DIRECT.open(request, timeout=settings.forward_timeout) as answer:
+            return Response(answer.read(), answer.status, media_type=answer.headers.get("Content-Type"))
+    except urllib.error.HTTPError as answer:  # the leader's own 4xx/5xx: relayed as it is
+        with answer:
+            return Response(answer.read(), answer.code, media_type=answer.headers.get("Content-Type"))
+    except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:
+        log.warning("cannot hand the request to the leader at %s (%s): handling it here", leader, exc)
+        return None
+
+
+def _leader(settings: ApiSettings, headers: Mapping[str, str]) -> str:
+    """The leader to hand this request to, or "" to handle it here."""
+    if settings.forward_to is None or FORWARDED_HEADER.lower() in {k.lower() for k in headers}:
+        return ""
+    return settings.forward_to()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -71,6 +113,11 @@ class ApiSettings:
     api_token: str | None = None
     max_body_bytes: int = 5 * MiB
     dedupe_size: int = 1000
+    #: The leader's URL while this replica is a standby ("" when it leads or none is known):
+    #: webhooks and sync requests are handed to it. None without leader election.
+    forward_to: Callable[[], str] | None = None
+    identity: str = ""  # this replica's, in the header of what it hands on
+    forward_timeout: float = 5.0
 
     def __repr__(self) -> str:  # the dataclass repr would print the secret and the token
         return (
@@ -300,8 +347,10 @@ def create_app(controller: Controller, settings: ApiSettings, metrics: Metrics) 
         tags=["apps"],
     )
     def sync_app(
-        name: str, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)]
-    ) -> SyncQueuedModel:
+        name: str,
+        request: Request,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)],
+    ) -> SyncQueuedModel | Response:
         """Queue a sync of the app now (trigger ``api``)."""
         if not settings.api_token:
             raise _ApiError(403, _NO_TOKEN)
@@ -311,6 +360,12 @@ def create_app(controller: Controller, settings: ApiSettings, metrics: Metrics) 
         if not hmac.compare_digest(credentials.credentials.encode(), settings.api_token.encode()):
             raise _ApiError(401, "the bearer token is not the daemon's API token", challenge)
         known(name)
+        if leader := _leader(settings, request.headers):
+            path = f"/api/v1/apps/{name}/sync"
+            answer = _forward(leader, path, request.headers, b"", settings)
+            if answer is not None:
+                log.info("sync of %s requested through the API: handed to the leader at %s", name, leader)
+                return answer
         if not controller.request_sync(name, Trigger.API):
             raise _ApiError(404, f"no app named {name!r}")
         log.info("sync of %s requested through the API", name)
@@ -391,6 +446,10 @@ def _webhook_route(
             )
         headers = request.headers
         delivery = webhooks.delivery_id(provider, headers)
+        if leader := _leader(settings, headers):
+            answer = await run_in_threadpool(_forward, leader, request.url.path, headers, body, settings)
+            if answer is not None:
+                return done(webhooks.Outcome.FORWARDED, answer, f"handed to the leader at {leader}")
         if settings.webhook_secret:
             try:
                 webhooks.verify(provider, headers, body, settings.webhook_secret)

@@ -39,6 +39,13 @@ Differences from client-go, on purpose:
   stops in time whatever the network does. Every request carries a timeout no longer than the
   time left before that deadline and is not retried inside the client (this loop retries).
 - Callbacks run in order on their own thread, so a slow ``on_started`` never delays renewals.
+
+Our addition: a holder with an ``advertise`` URL writes it in the Lease's annotation
+:data:`LEADER_URL_ANNOTATION` with every write (a takeover replaces the previous holder's, a
+release removes it), and a standby reads it from the record it last observed
+(:attr:`LeaderElector.leader_url`): a webhook that reaches a standby is handed to the leader
+instead of waiting for the leader's next poll. Only the holder writes the Lease, so the
+annotation never races a renewal.
 """
 
 from __future__ import annotations
@@ -61,6 +68,7 @@ from gitops.model import ResourceKey
 log = logging.getLogger(__name__)
 
 JITTER_FACTOR = 1.2  # client-go leaderelection.JitterFactor
+LEADER_URL_ANNOTATION = "gitops.dev/leader-url"  # where the holder serves its HTTP API
 MICRO_TIME = "%Y-%m-%dT%H:%M:%S.%fZ"  # metav1.MicroTime: RFC 3339 with microseconds, UTC
 
 
@@ -118,6 +126,7 @@ class LeaderElector:
         lease_duration: float = 15.0,
         renew_deadline: float = 10.0,
         retry_period: float = 2.0,
+        advertise: str = "",
     ) -> None:
         if not identity:
             raise errors.ConfigError("leader election needs an identity")
@@ -138,6 +147,7 @@ class LeaderElector:
         self.lease_duration = lease_duration
         self.renew_deadline = renew_deadline
         self.retry_period = retry_period
+        self.advertise = advertise
         self.key = ResourceKey("coordination.k8s.io", "Lease", namespace, name)
         self._duration_seconds = max(1, math.ceil(lease_duration))
         self._clock: Callable[[], float] = time.monotonic
@@ -177,6 +187,18 @@ class LeaderElector:
         """The holder this elector last observed ("" when none): for status pages and logs."""
         with self._lock:
             return self._observed.holder if self._observed is not None else ""
+
+    @property
+    def leader_url(self) -> str:
+        """Where the current leader serves its API, as its Lease advertises it; "" when this
+        elector leads, when nobody holds a valid lease, or when the holder advertises nothing."""
+        with self._lock:
+            if self._leading or self._observed is None or self._lease is None:
+                return ""
+            if self._observed.holder in ("", self.identity) or not self._lease_valid():
+                return ""
+            annotations = (self._lease.get("metadata") or {}).get("annotations") or {}
+            return str(annotations.get(LEADER_URL_ANNOTATION) or "")
 
     def start(self, on_started: Callable[[], None], on_stopped: Callable[[], None]) -> None:
         """Campaign on a background thread. ``on_started`` runs each time this elector starts
@@ -282,7 +304,7 @@ class LeaderElector:
             record = replace(desired, acquire_time=observed.acquire_time, transitions=observed.transitions)
             try:
                 self._written(
-                    record, self.cluster.replace(_with_spec(lease, record), timeout=timeout, retries=0)
+                    record, self.cluster.replace(self._body(lease, record), timeout=timeout, retries=0)
                 )
                 return True
             except errors.GitopsError as exc:
@@ -295,12 +317,8 @@ class LeaderElector:
             log.warning("%r: cannot read the lease: %s", self, exc)
             return False
         if current_lease is None:
-            body = {
-                "apiVersion": "coordination.k8s.io/v1",
-                "kind": "Lease",
-                "metadata": {"name": self.name, "namespace": self.namespace},
-                "spec": desired.spec(),
-            }
+            new: dict[str, Any] = {"metadata": {"name": self.name, "namespace": self.namespace}}
+            body = self._body({"apiVersion": "coordination.k8s.io/v1", "kind": "Lease", **new}, desired)
             try:
                 self._written(desired, self.cluster.create(body, timeout=timeout, retries=0))
             except errors.AlreadyExists:
@@ -329,7 +347,7 @@ class LeaderElector:
             record = replace(desired, transitions=current.transitions + 1)
         try:
             self._written(
-                record, self.cluster.replace(_with_spec(current_lease, record), timeout=timeout, retries=0)
+                record, self.cluster.replace(self._body(current_lease, record), timeout=timeout, retries=0)
             )
         except errors.Conflict:
             log.info("%r: lost the race for the lease", self)
@@ -352,13 +370,29 @@ class LeaderElector:
         try:
             self._written(
                 record,
-                self.cluster.replace(_with_spec(lease, record), timeout=self.renew_deadline, retries=0),
+                self.cluster.replace(self._body(lease, record), timeout=self.renew_deadline, retries=0),
             )
             log.info("%r: released the lease", self)
         except errors.GitopsError as exc:
             log.warning("%r: cannot release the lease (it expires by itself): %s", self, exc)
 
     # ----------------------------------------------------------------------------- helpers
+
+    def _body(self, lease: Mapping[str, Any], record: LeaseRecord) -> dict[str, Any]:
+        """The lease to PUT for ``record``, its leader-URL annotation ours when we hold it
+        (none when we advertise nothing, or release it)."""
+        body = _with_spec(lease, record)
+        metadata = dict(body.get("metadata") or {})
+        annotations = dict(metadata.get("annotations") or {})
+        annotations.pop(LEADER_URL_ANNOTATION, None)
+        if record.holder == self.identity and self.advertise:
+            annotations[LEADER_URL_ANNOTATION] = self.advertise
+        if annotations:
+            metadata["annotations"] = annotations
+        else:
+            metadata.pop("annotations", None)
+        body["metadata"] = metadata
+        return body
 
     def _lease_valid(self) -> bool:
         """client-go ``isLeaseValid`` (the caller holds the lock): the observed record changed

@@ -12,6 +12,7 @@ import dataclasses
 import logging
 import os
 import socket
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
@@ -38,6 +39,19 @@ def default_identity() -> str:
     return f"{socket.gethostname()}_{os.getpid()}"
 
 
+def advertise_url(settings: DaemonSettings, environ: Mapping[str, str]) -> str:
+    """Where the other replicas reach this one's API (the leader writes it in its Lease):
+    ``--advertise-url``, else ``http://$POD_IP:PORT`` in a pod (the chart sets POD_IP from the
+    downward API), else ``http://HOST:PORT`` when HOST is one address; "" (a standby then
+    handles webhooks itself, for the leader's next poll) when it listens on a wildcard."""
+    if settings.advertise_url:
+        return settings.advertise_url.rstrip("/")
+    host = environ.get("POD_IP", "") or ("" if settings.host in ("", "0.0.0.0", "::") else settings.host)
+    if not host:
+        return ""
+    return f"http://{f'[{host}]' if ':' in host else host}:{settings.port}"
+
+
 @dataclass(frozen=True)
 class DaemonSettings:
     """Everything ``gitops daemon`` takes from its command line and environment.
@@ -62,6 +76,7 @@ class DaemonSettings:
     lease_duration: float = 15.0
     renew_deadline: float = 10.0
     retry_period: float = 2.0
+    advertise_url: str = ""
     webhook_secret: str | None = None
     webhooks_insecure: bool = False
     api_token: str | None = None
@@ -140,7 +155,13 @@ def run(settings: DaemonSettings) -> int:
             lease_duration=settings.lease_duration,
             renew_deadline=settings.renew_deadline,
             retry_period=settings.retry_period,
+            advertise=advertise_url(settings, os.environ),
         )
+        if not elector.advertise:
+            log.warning(
+                "leader election without an advertised URL (--advertise-url, or POD_IP): a webhook"
+                " reaching a standby waits for the leader's next poll"
+            )
     daemon = Daemon(
         config,
         engine,
@@ -161,6 +182,8 @@ def run(settings: DaemonSettings) -> int:
             webhook_secret=settings.webhook_secret,
             webhooks_insecure=settings.webhooks_insecure,
             api_token=settings.api_token,
+            forward_to=(lambda: elector.leader_url) if elector is not None else None,
+            identity=identity,
         ),
         metrics,
     )

@@ -133,6 +133,7 @@ class Outcome(Enum):
     BAD_REQUEST = "bad_request"
     NO_MATCH = "no_match"  # a valid push no app tracks
     TOO_LARGE = "too_large"
+    FORWARDED = "forwarded"  # a standby handed it to the leader (which counts its own outcome)
 
 
 class EventKind(Enum):

@@ -553,7 +553,7 @@ def test_existing_secrets_are_referenced_and_none_is_created() -> None:
 def test_an_existing_git_secret_with_only_a_token_mounts_only_the_token() -> None:
     pod = _pod(render({"git": {"existingSecret": "creds", "tokenKey": "token"}}))
     [container] = pod["containers"]
-    assert [e["name"] for e in container["env"]] == ["HOME", "POD_NAME", "GITOPS_GIT_TOKEN_FILE"]
+    assert [e["name"] for e in container["env"]] == ["HOME", "POD_NAME", "POD_IP", "GITOPS_GIT_TOKEN_FILE"]
     sources = {v["name"]: v for v in pod["volumes"]}["config"]["projected"]["sources"]
     assert sources[1] == {"secret": {"name": "creds", "items": [{"key": "token", "path": "git/token"}]}}
 
@@ -562,7 +562,7 @@ def test_no_credentials_no_secret_no_env() -> None:
     objects = render()
     assert find(objects, "Secret") == []
     [container] = _pod(objects)["containers"]
-    assert [e["name"] for e in container["env"]] == ["HOME", "POD_NAME"]
+    assert [e["name"] for e in container["env"]] == ["HOME", "POD_NAME", "POD_IP"]
     sources = {v["name"]: v for v in _pod(objects)["volumes"]}["config"]["projected"]["sources"]
     assert sources == [
         {"configMap": {"name": "gitops", "items": [{"key": "gitops.yaml", "path": "gitops.yaml"}]}}

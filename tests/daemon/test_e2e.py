@@ -250,6 +250,37 @@ def test_two_daemons_only_the_leader_writes_and_the_other_takes_over(
             assert writers and all(ua.endswith("(b)") for ua in writers), writers
 
 
+def test_a_webhook_that_reaches_the_standby_deploys_through_the_leader(
+    tmp_path: Path, live_cluster: LocalCluster, git_server: GitHttpServer, app_ns: str
+) -> None:
+    # A Service spreads deliveries over the replicas: the standby hands them to the leader at
+    # the URL its Lease advertises, so a push deploys at once (here the poll is an hour).
+    work = make_repo(git_server, "spread", app_files(app_ns))
+    config = config_text([_app("spread", work.url, interval="1h")])
+    history = tmp_path / "shared-history.db"
+    args = _election(app_ns)
+    with running(
+        tmp_path / "a", config, live_cluster.kubeconfig, args=args, history=history, identity="a"
+    ) as a:
+        wait_for(lambda: _synced(a, "spread", work.head), timeout=60, what="the leader's first sync")
+        with running(
+            tmp_path / "b", config, live_cluster.kubeconfig, args=args, history=history, identity="b"
+        ) as b:
+            since = live_cluster.requests.last_seq
+            sha = work.commit_and_push(app_files(app_ns, "nginx:7.0"), "through the standby")
+            r = b.github_push(work.url, sha)
+            assert r.status_code == 202, r.text
+            assert r.json()["apps"] == ["spread"]
+            wait_for(lambda: _image(live_cluster, app_ns) == "nginx:7.0", timeout=30, what="the change live")
+            wait_for(lambda: _synced(a, "spread", sha), timeout=60, what="the leader's webhook sync")
+            newest = a.history_of("spread")[0]
+            assert (newest["trigger"], newest["revision"]) == ("webhook", sha)
+            writers = {r.user_agent for r in live_cluster.requests.writes(since) if r.resource != "leases"}
+            assert writers and all(ua.endswith("(a)") for ua in writers), writers
+            handed = [ln for ln in b.log_lines() if "handed to the leader" in ln.get("message", "")]
+            assert handed and a.url in handed[0]["message"]
+
+
 def test_sigterm_stops_a_waiting_sync_at_a_safe_point_and_history_says_so(
     tmp_path: Path, live_cluster: LocalCluster, git_server: GitHttpServer, app_ns: str
 ) -> None:

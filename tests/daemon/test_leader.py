@@ -16,7 +16,7 @@ import pytest
 
 from gitops import errors
 from gitops.cluster import Cluster, ClusterOptions
-from gitops.daemon.leader import LeaderElector, LeaseRecord
+from gitops.daemon.leader import LEADER_URL_ANNOTATION, LeaderElector, LeaseRecord
 from gitops.localcluster import LocalCluster
 from gitops.model import ResourceKey
 from tests.waiting import wait_for
@@ -29,12 +29,16 @@ MICRO_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
 class Candidate:
     """One elector with its own connection and a log of its callbacks."""
 
-    def __init__(self, cluster: LocalCluster, namespace: str, lease: str, name: str) -> None:
+    def __init__(
+        self, cluster: LocalCluster, namespace: str, lease: str, name: str, advertise: str = ""
+    ) -> None:
         self.identity = f"{name}-{uuid.uuid4().hex[:6]}"
         self.kube = Cluster.connect(
             ClusterOptions(kubeconfig=cluster.kubeconfig, backoff=0.01, user_agent=self.identity)
         )
-        self.elector = LeaderElector(self.kube, namespace, lease, self.identity, DURATION, RENEW, RETRY)
+        self.elector = LeaderElector(
+            self.kube, namespace, lease, self.identity, DURATION, RENEW, RETRY, advertise=advertise
+        )
         self.calls: list[str] = []
         self._lock = threading.Lock()
 
@@ -59,8 +63,8 @@ def candidates(cluster: LocalCluster, namespace: str) -> Iterator[Callable[..., 
     made: list[Candidate] = []
     lease = f"lease-{uuid.uuid4().hex[:6]}"
 
-    def make(name: str) -> Candidate:
-        c = Candidate(cluster, namespace, lease, name)
+    def make(name: str, advertise: str = "") -> Candidate:
+        c = Candidate(cluster, namespace, lease, name, advertise)
         made.append(c)
         return c
 
@@ -140,6 +144,29 @@ def test_released_lease_is_taken_over_at_once(candidates: Callable[..., Candidat
     wait_for(lambda: b.elector.is_leader, timeout=LEASE_SECONDS, what="b to take over")
     assert time.monotonic() - released < LEASE_SECONDS - 0.5  # did not wait for expiry
     assert _lease(b)["spec"]["leaseTransitions"] == 1
+
+
+def test_the_leader_advertises_its_url_in_the_lease_and_standbys_read_it(
+    candidates: Callable[..., Candidate],
+) -> None:
+    a = candidates("a", advertise="http://10.0.0.1:8080").start()
+    assert a.elector.wait_until_leader(5)
+    b = candidates("b", advertise="http://10.0.0.2:8080").start()
+    quiet = candidates("quiet").start()  # advertises nothing
+    assert _lease(a)["metadata"]["annotations"] == {LEADER_URL_ANNOTATION: "http://10.0.0.1:8080"}
+    wait_for(lambda: b.elector.leader_url == "http://10.0.0.1:8080", timeout=5, what="b to read a's URL")
+    wait_for(lambda: quiet.elector.leader_url == "http://10.0.0.1:8080", timeout=5, what="quiet to read it")
+    assert a.elector.leader_url == ""  # the leader hands nothing to itself
+
+    a.elector.stop(release=True)
+    wait_for(lambda: _leaders(b, quiet) != [], timeout=LEASE_SECONDS + 2, what="a takeover")
+    (leader,) = _leaders(b, quiet)
+    (standby,) = {b, quiet} - {leader}
+    want = "http://10.0.0.2:8080" if leader is b else ""
+    annotations = _lease(leader)["metadata"].get("annotations") or {}
+    assert annotations.get(LEADER_URL_ANNOTATION, "") == want  # a's URL is gone either way
+    wait_for(lambda: standby.elector.leader == leader.identity, timeout=5, what="the standby to see it")
+    assert standby.elector.leader_url == want
 
 
 def test_leader_whose_renewals_fail_stops_within_the_renew_deadline(
