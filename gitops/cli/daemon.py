@@ -24,6 +24,16 @@ def _listen(value: str) -> tuple[str, int]:
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 
+def _advertise(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    from gitops.daemon.api import valid_advertise_url
+
+    if value and not valid_advertise_url(value):
+        raise click.BadParameter(
+            f"{value!r}: expected an http(s) URL with a host, e.g. http://10.0.0.7:8080", ctx, param
+        )
+    return value
+
+
 def _duration(ctx: click.Context, param: click.Parameter, value: str) -> float:
     """Seconds, or a duration as the config file writes it: ``15``, ``15s``, ``1m30s``."""
     try:
@@ -81,9 +91,10 @@ _path = click.Path(path_type=Path)
 @click.option(
     "--advertise-url",
     default="",
+    callback=_advertise,
     help="Where the other replicas reach this one's API; the leader writes it in its Lease, and a"
-    " standby hands webhooks and sync requests to it [default: http://$POD_IP:PORT in a pod, else"
-    " http://HOST:PORT unless HOST is a wildcard].",
+    " standby hands webhooks and sync requests to it [default: http://HOST:PORT for one non-loopback"
+    " --listen address; for a wildcard one, http://$POD_IP:PORT in a pod; else none].",
 )
 @_duration_option("--retry-period", "2s", "Between tries to take or renew.")
 @click.option(

@@ -32,13 +32,16 @@ the API token, a signature or a credential in a repository URL.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import hmac
 import http.client
 import logging
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable, Coroutine, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Query, Request
@@ -59,38 +62,96 @@ log = logging.getLogger(__name__)
 
 MiB = 1024 * 1024
 FORWARDED_HEADER = "X-Gitops-Forwarded-By"
-# Hop-by-hop headers (RFC 9110 7.6.1) and those urllib sets itself are not handed on.
+NOT_LEADER_HEADER = "X-Gitops-Not-Leader"
+# Hop-by-hop headers (RFC 9110 7.6.1), those urllib sets itself, and cookies are not handed on.
 _NOT_FORWARDED = frozenset(
     {"host", "content-length", "connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade"}
-    | {"proxy-authorization", "proxy-authenticate", "accept-encoding"}
+    | {"proxy-authorization", "proxy-authenticate", "accept-encoding", "cookie"}
 )
-_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # replica to replica: no proxy
+# Replica to replica: plain HTTP(S) only, no proxy, no redirects (a 3xx is no leader's answer),
+# no file:, ftp: or data: URLs, whatever a Lease says.
+_DIRECT = urllib.request.OpenerDirector()
+for _handler in (
+    urllib.request.HTTPHandler(),
+    urllib.request.HTTPSHandler(),
+    urllib.request.HTTPDefaultErrorHandler(),
+    urllib.request.HTTPErrorProcessor(),
+):
+    _DIRECT.add_handler(_handler)
+# Forwards run here, not in the server's pool: a leader that hangs costs the request its
+# deadline, never a thread the other routes need.
+_FORWARDERS = ThreadPoolExecutor(max_workers=8, thread_name_prefix="gitops-forward")
+
+
+def valid_advertise_url(url: str) -> bool:
+    """An http or https URL with a host (what a replica may advertise, and hand requests to)."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        parts.port  # noqa: B018 (raises ValueError for a bad port)
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
 def _forward(
     leader: str, path: str, headers: Mapping[str, str], body: bytes, settings: ApiSettings
 ) -> Response | None:
-    """POST the request on to the leader at ``leader`` + ``path``: its answer (any status), or
-    None when it cannot be reached (this replica then handles the request itself)."""
+    """POST the request on to the leader at ``leader`` + ``path``: its answer, or None when it
+    gave none (unreachable, a redirect, or it says it does not lead any more): this replica then
+    handles the request itself."""
     out = {k: v for k, v in headers.items() if k.lower() not in _NOT_FORWARDED}
     out[FORWARDED_HEADER] = settings.identity or "standby"
-    request = urllib.request.Request(leader.rstrip("/") + path, data=body, headers=out, method="POST")
     try:
+        request = urllib.request.Request(leader.rstrip("/") + path, data=body, headers=out, method="POST")
         with _DIRECT.open(request, timeout=settings.forward_timeout) as answer:
             return Response(answer.read(), answer.status, media_type=answer.headers.get("Content-Type"))
-    except urllib.error.HTTPError as answer:  # the leader's own 4xx/5xx: relayed as it is
+    except urllib.error.HTTPError as answer:
         with answer:
+            if answer.code < 400 or answer.headers.get(NOT_LEADER_HEADER):
+                log.warning("the leader at %s answered %d: handling the request here", leader, answer.code)
+                return None
             return Response(answer.read(), answer.code, media_type=answer.headers.get("Content-Type"))
-    except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:
+    except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as exc:
         log.warning("cannot hand the request to the leader at %s (%s): handling it here", leader, exc)
         return None
 
 
-def _leader(settings: ApiSettings, headers: Mapping[str, str]) -> str:
-    """The leader to hand this request to, or "" to handle it here."""
+async def _hand_to_leader(
+    settings: ApiSettings, headers: Mapping[str, str], path: str, body: bytes
+) -> tuple[str, Response | None]:
+    """For a standby: the leader's answer to this request (and the leader), or None to handle
+    it here: no leader known, the request was already handed on once, or no answer from the
+    leader within ``forward_timeout`` (its thread is abandoned, not waited for)."""
     if settings.forward_to is None or FORWARDED_HEADER.lower() in {k.lower() for k in headers}:
-        return ""
-    return settings.forward_to()
+        return "", None
+    leader = settings.forward_to()
+    if not leader:
+        return "", None
+    if not valid_advertise_url(leader):
+        log.warning("the leader advertises %r, not an http(s) URL: handling the request here", leader)
+        return leader, None
+    loop = asyncio.get_running_loop()
+    pending = loop.run_in_executor(_FORWARDERS, _forward, leader, path, dict(headers), body, settings)
+    try:
+        return leader, await asyncio.wait_for(pending, settings.forward_timeout)
+    except TimeoutError:
+        log.warning(
+            "the leader at %s did not answer within %gs: handling the request here",
+            leader,
+            settings.forward_timeout,
+        )
+        return leader, None
+
+
+def _not_the_leader(settings: ApiSettings, headers: Mapping[str, str]) -> Response | None:
+    """A request another replica handed on, reaching a replica that no longer leads (a lease
+    just released or taken over): 503 with NOT_LEADER_HEADER, so the sender handles it itself
+    rather than this replica queuing it where nobody syncs."""
+    if settings.leading is None or FORWARDED_HEADER.lower() not in {k.lower() for k in headers}:
+        return None
+    if settings.leading():
+        return None
+    return _error(503, "this replica is not the leader (any more)", {NOT_LEADER_HEADER: "1"})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -116,8 +177,13 @@ class ApiSettings:
     #: The leader's URL while this replica is a standby ("" when it leads or none is known):
     #: webhooks and sync requests are handed to it. None without leader election.
     forward_to: Callable[[], str] | None = None
+    #: Whether this replica leads (None without leader election): a request handed on to one
+    #: that does not lead any more is answered 503 so that its sender handles it.
+    leading: Callable[[], bool] | None = None
     identity: str = ""  # this replica's, in the header of what it hands on
-    forward_timeout: float = 5.0
+    #: The whole hand-over to the leader, after which a standby handles the request itself:
+    #: well under the 10 s GitHub waits for a webhook's answer.
+    forward_timeout: float = 4.0
 
     def __repr__(self) -> str:  # the dataclass repr would print the secret and the token
         return (
@@ -346,7 +412,7 @@ def create_app(controller: Controller, settings: ApiSettings, metrics: Metrics) 
         },
         tags=["apps"],
     )
-    def sync_app(
+    async def sync_app(
         name: str,
         request: Request,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)],
@@ -360,12 +426,17 @@ def create_app(controller: Controller, settings: ApiSettings, metrics: Metrics) 
         if not hmac.compare_digest(credentials.credentials.encode(), settings.api_token.encode()):
             raise _ApiError(401, "the bearer token is not the daemon's API token", challenge)
         known(name)
-        if leader := _leader(settings, request.headers):
-            path = f"/api/v1/apps/{name}/sync"
-            answer = _forward(leader, path, request.headers, b"", settings)
-            if answer is not None:
-                log.info("sync of %s requested through the API: handed to the leader at %s", name, leader)
-                return answer
+        if (refusal := _not_the_leader(settings, request.headers)) is not None:
+            return refusal
+        leader, answer = await _hand_to_leader(settings, request.headers, f"/api/v1/apps/{name}/sync", b"")
+        if answer is not None:
+            log.info(
+                "sync of %s requested through the API: handed to the leader at %s (%d)",
+                name,
+                leader,
+                answer.status_code,
+            )
+            return answer
         if not controller.request_sync(name, Trigger.API):
             raise _ApiError(404, f"no app named {name!r}")
         log.info("sync of %s requested through the API", name)
@@ -446,10 +517,6 @@ def _webhook_route(
             )
         headers = request.headers
         delivery = webhooks.delivery_id(provider, headers)
-        if leader := _leader(settings, headers):
-            answer = await run_in_threadpool(_forward, leader, request.url.path, headers, body, settings)
-            if answer is not None:
-                return done(webhooks.Outcome.FORWARDED, answer, f"handed to the leader at {leader}")
         if settings.webhook_secret:
             try:
                 webhooks.verify(provider, headers, body, settings.webhook_secret)
@@ -459,6 +526,15 @@ def _webhook_route(
             return done(
                 webhooks.Outcome.UNAUTHORIZED, _error(401, _NO_SECRET), "no webhook secret configured"
             )
+        # Checked here first, so nobody unauthenticated makes this replica call the leader.
+        if (refusal := _not_the_leader(settings, headers)) is not None:
+            return done(
+                webhooks.Outcome.NOT_LEADER, refusal, "handed on here, but this replica does not lead"
+            )
+        leader, answer = await _hand_to_leader(settings, headers, request.url.path, body)
+        if answer is not None:
+            detail = f"handed to the leader at {leader}, which answered {answer.status_code}"
+            return done(webhooks.Outcome.FORWARDED, answer, detail)
 
         dedupe_key = f"{provider}:{delivery}" if delivery else ""  # no id: never a duplicate
         if dedupe.seen(dedupe_key):

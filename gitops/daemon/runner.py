@@ -9,6 +9,7 @@ or were stopped at a safe point within the grace period.
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import logging
 import os
 import socket
@@ -41,15 +42,28 @@ def default_identity() -> str:
 
 def advertise_url(settings: DaemonSettings, environ: Mapping[str, str]) -> str:
     """Where the other replicas reach this one's API (the leader writes it in its Lease):
-    ``--advertise-url``, else ``http://$POD_IP:PORT`` in a pod (the chart sets POD_IP from the
-    downward API), else ``http://HOST:PORT`` when HOST is one address; "" (a standby then
-    handles webhooks itself, for the leader's next poll) when it listens on a wildcard."""
+    ``--advertise-url``; else, listening on one address, that address (none for a loopback
+    one: no other host reaches it); else, on a wildcard, ``http://$POD_IP:PORT`` in a pod (the
+    chart sets POD_IP from the downward API). "" when there is none: a standby then handles
+    webhooks itself, for the leader's next poll."""
     if settings.advertise_url:
         return settings.advertise_url.rstrip("/")
-    host = environ.get("POD_IP", "") or ("" if settings.host in ("", "0.0.0.0", "::") else settings.host)
+    if settings.host in ("", "0.0.0.0", "::"):
+        host = environ.get("POD_IP", "")
+    elif settings.host == "localhost" or _loopback(settings.host):
+        host = ""
+    else:
+        host = settings.host
     if not host:
         return ""
     return f"http://{f'[{host}]' if ':' in host else host}:{settings.port}"
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 @dataclass(frozen=True)
@@ -183,6 +197,7 @@ def run(settings: DaemonSettings) -> int:
             webhooks_insecure=settings.webhooks_insecure,
             api_token=settings.api_token,
             forward_to=(lambda: elector.leader_url) if elector is not None else None,
+            leading=(lambda: elector.is_leader) if elector is not None else None,
             identity=identity,
         ),
         metrics,

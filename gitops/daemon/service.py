@@ -326,7 +326,8 @@ class Daemon:
     def ready(self) -> bool:
         """A follower (leader election on, lease held by another replica) is ready: it has
         nothing to reconcile, and a Deployment of several replicas must be able to finish its
-        own rollout. Webhooks that reach a follower are picked up by the leader's next poll."""
+        own rollout. Webhooks that reach a follower are handed to the leader (gitops.daemon.api),
+        or, when it cannot be reached, left to its next poll."""
         if not self._leading():
             return self._started
         with self._lock:

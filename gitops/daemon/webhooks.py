@@ -134,6 +134,7 @@ class Outcome(Enum):
     NO_MATCH = "no_match"  # a valid push no app tracks
     TOO_LARGE = "too_large"
     FORWARDED = "forwarded"  # a standby handed it to the leader (which counts its own outcome)
+    NOT_LEADER = "not_leader"  # handed on to a replica that no longer leads: 503, its sender handles it
 
 
 class EventKind(Enum):

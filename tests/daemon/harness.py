@@ -131,6 +131,8 @@ class DaemonProcess:
             self.identity,
             "--log-format",
             "json",
+            # a loopback listener advertises nothing by default (no other host reaches it)
+            *(["--advertise-url", self.url] if "--leader-elect" in args else []),
             *args,
         ]
         full_env = {

@@ -70,3 +70,27 @@ def test_a_bad_duration_names_the_flag(tmp_path: Path, captured: list[runner.Dae
     assert result.exit_code == 2
     assert "--grace" in result.output and "invalid duration '5 minutes'" in result.output
     assert captured == []
+
+
+@pytest.mark.parametrize(
+    ("listen", "environ", "flag", "expected"),
+    [
+        ("0.0.0.0", {"POD_IP": "10.1.2.3"}, "", "http://10.1.2.3:8080"),  # the chart's pod
+        ("::", {"POD_IP": "fd00::3"}, "", "http://[fd00::3]:8080"),
+        ("0.0.0.0", {}, "", ""),  # a wildcard outside a pod: nothing to advertise
+        ("10.0.0.9", {"POD_IP": "10.1.2.3"}, "", "http://10.0.0.9:8080"),  # one address: that one
+        ("127.0.0.1", {"POD_IP": "10.1.2.3"}, "", ""),  # loopback: no other host reaches it
+        ("localhost", {}, "", ""),
+        ("127.0.0.1", {}, "http://gitops-0.gitops:8080/", "http://gitops-0.gitops:8080"),  # the flag wins
+    ],
+)
+def test_the_advertised_url(listen: str, environ: dict[str, str], flag: str, expected: str) -> None:
+    settings = runner.DaemonSettings(
+        config_path=Path("gitops.yaml"), host=listen, port=8080, advertise_url=flag
+    )
+    assert runner.advertise_url(settings, environ) == expected
+
+
+def test_a_bad_advertise_url_names_the_flag(tmp_path: Path, captured: list[runner.DaemonSettings]) -> None:
+    result = _invoke(tmp_path, "--advertise-url", "file:///etc/passwd")
+    assert result.exit_code == 2 and "--advertise-url" in result.output and captured == []
