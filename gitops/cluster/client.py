@@ -602,6 +602,30 @@ class Cluster:
         result: dict[str, Any] = resp.body
         return result
 
+    def patch(
+        self,
+        key: ResourceKey,
+        patch: Mapping[str, Any],
+        *,
+        content_type: str = "application/strategic-merge-patch+json",
+        timeout: float | None = None,
+        retries: int | None = None,
+    ) -> dict[str, Any] | None:
+        """PATCH one object (a strategic merge patch by default); what the server stored, or
+        None when the object does not exist. ``timeout``/``retries`` as in :meth:`request`."""
+        res = self._resource(key)
+        resp = self.request(
+            "PATCH",
+            res.path(key.namespace, key.name),
+            body=dict(patch),
+            content_type=content_type,
+            ok=(200, 404),
+            what=str(key),
+            timeout=timeout,
+            retries=retries,
+        )
+        return resp.body if resp.status == 200 else None
+
     def apply(
         self, obj: Mapping[str, Any], *, manager: str, force: bool = True, dry_run: bool = False
     ) -> dict[str, Any]:

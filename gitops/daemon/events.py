@@ -1,10 +1,11 @@
 """Kubernetes Events for sync results: ``kubectl get events`` tells what gitops did.
 
-:func:`sync_event` is pure: a history record in, a ``core/v1`` Event body out. :func:`post`
-sends one and never raises: an Event is a courtesy to operators, and failing to post it (RBAC,
-an API hiccup) must never fail or delay the sync it describes. Failures are logged; every
-request, failed ones included, is counted by verb and status code through
-``Cluster.observer``, and :func:`post` returns whether it worked for callers that count more.
+:func:`sync_event` is pure: a history record in, a ``core/v1`` Event body out.
+:meth:`Recorder.post` sends one (or counts it on an identical earlier one) and never raises: an
+Event is a courtesy to operators, and failing to post it (RBAC, an API hiccup) must never fail
+or delay the sync it describes. Failures are logged; every request, failed ones included, is
+counted by verb and status code through ``Cluster.observer``, and ``post`` returns whether it
+worked for callers that count more.
 
 Events are "legacy" ``core/v1`` Events as client-go's ``tools/record`` recorder writes them
 (``firstTimestamp``/``lastTimestamp``/``count``, ``source.component``, no ``eventTime``), which
@@ -16,7 +17,10 @@ which the engine has already masked (no Secret value reaches history, so none re
 from __future__ import annotations
 
 import logging
+import threading
 import zlib
+from collections import OrderedDict
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
@@ -140,15 +144,86 @@ def sync_event(
     }
 
 
-def post(cluster: Cluster, event: dict[str, Any]) -> bool:
-    """Create the Event; False (logged, never raised) when the server refuses it or cannot be
-    reached. One short attempt: it runs on the sync's worker, and an Event that cannot be posted
-    at once is not worth holding the app's next run for."""
-    try:
-        cluster.create(event, timeout=3.0, retries=0)
+@dataclass(frozen=True)
+class _Observed:
+    """client-go ``eventLog``: what the server holds of an Event posted before."""
+
+    name: str
+    count: int
+    first_timestamp: str
+
+
+class Recorder:
+    """Posts Events as client-go's recorder does, de-duplicating like its EventCorrelator's
+    ``eventLogger`` (``tools/record/events_cache.go``): an Event exactly like one posted before
+    (``getEventKey``: source, involved object, type, reason, message) updates that object, with
+    ``count`` + 1, a new ``lastTimestamp`` and the first one's ``firstTimestamp``, by a strategic
+    merge PATCH, instead of adding another (``recordEvent``); if it was deleted meanwhile, it is
+    created again. So a revision that keeps failing is one ``SyncFailed`` Event whose count
+    grows, as ``kubectl get events`` shows a crash-looping pod's. An LRU of 4096 keys, as
+    client-go's ``maxLruCacheEntries``.
+
+    Not ported: the aggregator (more than 10 Events differing only by message within 10 minutes
+    become one "(combined from similar events)") and the per-object spam filter (a burst of 25,
+    then one every 5 minutes): a daemon posts one Event per sync, far below either."""
+
+    def __init__(self, cluster: Cluster, max_entries: int = 4096) -> None:
+        self.cluster = cluster
+        self.max_entries = max_entries
+        self._seen: OrderedDict[tuple[str, ...], _Observed] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def post(self, event: dict[str, Any]) -> bool:
+        """Create ``event``, or count it on its earlier twin; False (logged, never raised) when
+        the server refuses it or cannot be reached. One short attempt: it runs on the sync's
+        worker, and an Event that cannot be posted at once is not worth holding the app's next
+        run for."""
+        key = _event_key(event)
+        with self._lock:
+            last = self._seen.get(key)
+        name = str((event.get("metadata") or {}).get("name", ""))
+        try:
+            stored = None
+            if last is not None:
+                event = {
+                    **event,
+                    "metadata": {**event["metadata"], "name": last.name},
+                    "firstTimestamp": last.first_timestamp,
+                    "count": last.count + 1,
+                }
+                name = last.name
+                patch = {k: event[k] for k in ("count", "lastTimestamp", "message")}
+                stored = self.cluster.patch(ResourceKey.of(event), patch, timeout=3.0, retries=0)
+            if stored is None:  # first of its kind, or deleted since
+                stored = self.cluster.create(event, timeout=3.0, retries=0)
+        except errors.GitopsError as exc:
+            log.warning("cannot post the Event %s: %s", name, exc)
+            return False
+        except Exception:  # a bug here must not fail the sync either
+            log.exception("cannot post the Event %s", name)
+            return False
+        observed = _Observed(
+            str(stored["metadata"]["name"]),
+            int(stored.get("count") or 1),
+            str(stored.get("firstTimestamp") or ""),
+        )
+        with self._lock:  # client-go UpdateState
+            self._seen[key] = observed
+            self._seen.move_to_end(key)
+            while len(self._seen) > self.max_entries:
+                self._seen.popitem(last=False)
         return True
-    except errors.GitopsError as exc:
-        log.warning("cannot post the Event %s: %s", (event.get("metadata") or {}).get("name"), exc)
-    except Exception:  # a bug here must not fail the sync either
-        log.exception("cannot post the Event %s", (event.get("metadata") or {}).get("name"))
-    return False
+
+
+def _event_key(event: dict[str, Any]) -> tuple[str, ...]:
+    """client-go ``getEventKey``."""
+    source = event.get("source") or {}
+    ref = event.get("involvedObject") or {}
+    return (
+        str(source.get("component", "")),
+        str(source.get("host", "")),
+        *(str(ref.get(f, "")) for f in ("kind", "namespace", "name", "fieldPath", "uid", "apiVersion")),
+        str(event.get("type", "")),
+        str(event.get("reason", "")),
+        str(event.get("message", "")),
+    )

@@ -188,6 +188,7 @@ class Daemon:
         self._stopping = False
         self._started = False
         self._states = {a.name: _State(a, repo_key=webhooks.repo_key(a.repo)) for a in config.apps}
+        self._events = events_mod.Recorder(engine.cluster)
         for st in self._states.values():
             if not st.repo_key:
                 log.warning(
@@ -595,7 +596,7 @@ class Daemon:
         pod = self.options.events_pod
         involved = ResourceKey("", "Pod", ns, pod) if pod else None
         event = events_mod.sync_event(record, namespace=ns, involved=involved, identity=self.options.identity)
-        events_mod.post(self.engine.cluster, event)
+        self._events.post(event)
 
     def _blocked(self, st: _State, condition: str) -> None:
         """The app cannot be reconciled now: say why (API, metrics, logs); the next run retries."""

@@ -180,8 +180,11 @@ def _daemon_steps(kubeconfig: str) -> list[Any]:
         record = SyncRecord(
             app="shop", trigger=Trigger.POLL, started="2026-01-01T00:00:00Z", result=SyncResult.SUCCEEDED
         )
-        if not events.post(cluster, events.sync_event(record, namespace=RELEASE_NS)):
+        recorder = events.Recorder(cluster)
+        if not recorder.post(events.sync_event(record, namespace=RELEASE_NS)):
             refused.append("event")
+        elif not recorder.post(events.sync_event(record, namespace=RELEASE_NS)):  # counted: a PATCH
+            refused.append("event count")
         lease_name = "gitops"
         elector = LeaderElector(
             cluster, RELEASE_NS, lease_name, "me", lease_duration=2, renew_deadline=1.5, retry_period=0.2

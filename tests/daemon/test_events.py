@@ -149,19 +149,55 @@ def kube(cluster: LocalCluster) -> Iterator[Cluster]:
 
 def test_posted_event_is_listed_by_the_server(kube: Cluster, namespace: str) -> None:
     event = events.sync_event(_record(SyncResult.SUCCEEDED), namespace, identity="gitops-0")
-    assert events.post(kube, event) is True
+    assert events.Recorder(kube).post(event) is True
     listed = kube.list("", "Event", namespace=namespace)
-    assert [(e["reason"], e["message"]) for e in listed] == [
-        ("SyncSucceeded", "app web: synced 1a2b3c4 (1 created, 1 updated, 1 pruned)")
+    assert [(e["reason"], e["message"], e["count"]) for e in listed] == [
+        ("SyncSucceeded", "app web: synced 1a2b3c4 (1 created, 1 updated, 1 pruned)", 1)
     ]
 
 
 def test_posting_never_raises(kube: Cluster, cluster: LocalCluster, namespace: str) -> None:
+    recorder = events.Recorder(kube)
     event = events.sync_event(_record(SyncResult.SUCCEEDED), namespace)
     rule = cluster.faults.add(verbs=["create"], resources=["events"], namespace=namespace, error=500)
     try:
-        assert events.post(kube, event) is False
+        assert recorder.post(event) is False
     finally:
         cluster.faults.remove(rule.id)
-    assert events.post(kube, event) is True
-    assert events.post(kube, event) is False  # the same name twice: AlreadyExists, logged
+    assert recorder.post(event) is True
+    # Another recorder (a restarted daemon) posting the same name: AlreadyExists, logged.
+    assert events.Recorder(kube).post(event) is False
+
+
+def _at(minute: int) -> datetime:
+    return datetime(2026, 11, 26, 15, minute, tzinfo=UTC)
+
+
+def test_the_same_event_again_counts_on_the_first(kube: Cluster, namespace: str) -> None:
+    # client-go tools/record/events_cache.go (eventLogger): an exact repeat PATCHes count and
+    # lastTimestamp of the Event first posted, keeping its name and firstTimestamp.
+    recorder = events.Recorder(kube)
+    failed = _record(SyncResult.FAILED, error="Deployment/shop/web: ImagePullBackOff")
+    for minute in (1, 2, 3):
+        assert recorder.post(events.sync_event(failed, namespace, now=_at(minute)))
+    other = _record(SyncResult.SUCCEEDED)  # another message: an Event of its own
+    assert recorder.post(events.sync_event(other, namespace, now=_at(4)))
+
+    listed = sorted(kube.list("", "Event", namespace=namespace), key=lambda e: e["firstTimestamp"])
+    assert [(e["reason"], e["count"], e["firstTimestamp"], e["lastTimestamp"]) for e in listed] == [
+        ("SyncFailed", 3, "2026-11-26T15:01:00Z", "2026-11-26T15:03:00Z"),
+        ("SyncSucceeded", 1, "2026-11-26T15:04:00Z", "2026-11-26T15:04:00Z"),
+    ]
+    first = events.sync_event(failed, namespace, now=_at(1))["metadata"]["name"]
+    assert listed[0]["metadata"]["name"] == first
+
+
+def test_a_counted_event_deleted_meanwhile_is_created_again(kube: Cluster, namespace: str) -> None:
+    recorder = events.Recorder(kube)
+    failed = _record(SyncResult.FAILED, error="boom")
+    assert recorder.post(events.sync_event(failed, namespace, now=_at(1)))
+    (posted,) = kube.list("", "Event", namespace=namespace)
+    assert kube.delete(ResourceKey.of(posted))  # an Event's TTL ran out, or someone cleaned up
+    assert recorder.post(events.sync_event(failed, namespace, now=_at(2)))
+    (again,) = kube.list("", "Event", namespace=namespace)
+    assert (again["count"], again["lastTimestamp"]) == (2, "2026-11-26T15:02:00Z")

@@ -1,6 +1,6 @@
 """Which apps a push names (Daemon.push), URL spellings and unparseable links included. The
 daemon is not started: a matched app only gets a pending run, and the engine is never used
-(a stand-in without history)."""
+(a stand-in without history or cluster)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from gitops.engine import Engine
 
 
 def _daemon(*apps: App) -> Daemon:
-    return Daemon(Config(apps), cast(Engine, SimpleNamespace(history=None)), Metrics())
+    return Daemon(Config(apps), cast(Engine, SimpleNamespace(history=None, cluster=None)), Metrics())
 
 
 def test_a_push_matches_by_any_good_link_and_an_unparseable_one_is_no_error(
