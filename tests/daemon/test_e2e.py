@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -222,32 +223,44 @@ def test_force_push_and_deleted_branch(
         wait_for(lambda: d.app("rewrite")["condition"] == "", timeout=30, what="recovery")
 
 
+@contextmanager
+def _two_replicas(
+    tmp_path: Path, live_cluster: LocalCluster, app: dict[str, Any], head: str
+) -> Iterator[tuple[DaemonProcess, DaemonProcess]]:
+    """Daemons "a" (the leader, its first sync done) and "b" (started after it: the standby)
+    on one Lease, sharing a history file, for ``app``."""
+    config = config_text([app])
+    history = tmp_path / "shared-history.db"
+    args = _election(f"{app['name']}-{uuid.uuid4().hex[:6]}")
+    kubeconfig = live_cluster.kubeconfig
+    with running(tmp_path / "a", config, kubeconfig, args=args, history=history, identity="a") as a:
+        wait_for(lambda: _synced(a, app["name"], head), timeout=60, what="the leader's first sync")
+        with running(tmp_path / "b", config, kubeconfig, args=args, history=history, identity="b") as b:
+            yield a, b
+
+
+def _writers(live_cluster: LocalCluster, since: int, identity: str) -> bool:
+    """Whether the writes since ``since`` (the Lease's aside) were all the daemon ``identity``'s."""
+    writers = {r.user_agent for r in live_cluster.requests.writes(since) if r.resource != "leases"}
+    assert writers, "no writes at all"
+    return all(ua.endswith(f"({identity})") for ua in writers)
+
+
 def test_two_daemons_only_the_leader_writes_and_the_other_takes_over(
     tmp_path: Path, live_cluster: LocalCluster, git_server: GitHttpServer, app_ns: str
 ) -> None:
     work = make_repo(git_server, "ha", app_files(app_ns))
-    config = config_text([_app("ha", work.url, interval="1s")])
-    history = tmp_path / "shared-history.db"
-    args = _election(app_ns)
-    with running(
-        tmp_path / "a", config, live_cluster.kubeconfig, args=args, history=history, identity="a"
-    ) as a:
-        wait_for(lambda: _synced(a, "ha", work.head), timeout=60, what="the leader's first sync")
-        with running(
-            tmp_path / "b", config, live_cluster.kubeconfig, args=args, history=history, identity="b"
-        ) as b:
-            since = live_cluster.requests.last_seq
-            work.commit_and_push(app_files(app_ns, "nginx:5.0"), "while a leads")
-            wait_for(lambda: _image(live_cluster, app_ns) == "nginx:5.0", timeout=60, what="a's sync")
-            writers = {r.user_agent for r in live_cluster.requests.writes(since) if r.resource != "leases"}
-            assert writers and all(ua.endswith("(a)") for ua in writers), writers
-            a.kill()
-            since = live_cluster.requests.last_seq
-            sha = work.commit_and_push(app_files(app_ns, "nginx:5.1"), "after a died")
-            wait_for(lambda: _image(live_cluster, app_ns) == "nginx:5.1", timeout=60, what="b to take over")
-            wait_for(lambda: _synced(b, "ha", sha), timeout=60, what="b's sync")
-            writers = {r.user_agent for r in live_cluster.requests.writes(since) if r.resource != "leases"}
-            assert writers and all(ua.endswith("(b)") for ua in writers), writers
+    with _two_replicas(tmp_path, live_cluster, _app("ha", work.url, interval="1s"), work.head) as (a, b):
+        since = live_cluster.requests.last_seq
+        work.commit_and_push(app_files(app_ns, "nginx:5.0"), "while a leads")
+        wait_for(lambda: _image(live_cluster, app_ns) == "nginx:5.0", timeout=60, what="a's sync")
+        assert _writers(live_cluster, since, "a")
+        a.kill()
+        since = live_cluster.requests.last_seq
+        sha = work.commit_and_push(app_files(app_ns, "nginx:5.1"), "after a died")
+        wait_for(lambda: _image(live_cluster, app_ns) == "nginx:5.1", timeout=60, what="b to take over")
+        wait_for(lambda: _synced(b, "ha", sha), timeout=60, what="b's sync")
+        assert _writers(live_cluster, since, "b")
 
 
 def test_a_webhook_that_reaches_the_standby_deploys_through_the_leader(
@@ -256,29 +269,19 @@ def test_a_webhook_that_reaches_the_standby_deploys_through_the_leader(
     # A Service spreads deliveries over the replicas: the standby hands them to the leader at
     # the URL its Lease advertises, so a push deploys at once (here the poll is an hour).
     work = make_repo(git_server, "spread", app_files(app_ns))
-    config = config_text([_app("spread", work.url, interval="1h")])
-    history = tmp_path / "shared-history.db"
-    args = _election(app_ns)
-    with running(
-        tmp_path / "a", config, live_cluster.kubeconfig, args=args, history=history, identity="a"
-    ) as a:
-        wait_for(lambda: _synced(a, "spread", work.head), timeout=60, what="the leader's first sync")
-        with running(
-            tmp_path / "b", config, live_cluster.kubeconfig, args=args, history=history, identity="b"
-        ) as b:
-            since = live_cluster.requests.last_seq
-            sha = work.commit_and_push(app_files(app_ns, "nginx:7.0"), "through the standby")
-            r = b.github_push(work.url, sha)
-            assert r.status_code == 202, r.text
-            assert r.json()["apps"] == ["spread"]
-            wait_for(lambda: _image(live_cluster, app_ns) == "nginx:7.0", timeout=30, what="the change live")
-            wait_for(lambda: _synced(a, "spread", sha), timeout=60, what="the leader's webhook sync")
-            newest = a.history_of("spread")[0]
-            assert (newest["trigger"], newest["revision"]) == ("webhook", sha)
-            writers = {r.user_agent for r in live_cluster.requests.writes(since) if r.resource != "leases"}
-            assert writers and all(ua.endswith("(a)") for ua in writers), writers
-            handed = [ln for ln in b.log_lines() if "handed to the leader" in ln.get("message", "")]
-            assert handed and a.url in handed[0]["message"]
+    with _two_replicas(tmp_path, live_cluster, _app("spread", work.url, interval="1h"), work.head) as (a, b):
+        since = live_cluster.requests.last_seq
+        sha = work.commit_and_push(app_files(app_ns, "nginx:7.0"), "through the standby")
+        r = b.github_push(work.url, sha)
+        assert r.status_code == 202, r.text
+        assert r.json()["apps"] == ["spread"]
+        wait_for(lambda: _image(live_cluster, app_ns) == "nginx:7.0", timeout=30, what="the change live")
+        wait_for(lambda: _synced(a, "spread", sha), timeout=60, what="the leader's webhook sync")
+        newest = a.history_of("spread")[0]
+        assert (newest["trigger"], newest["revision"]) == ("webhook", sha)
+        assert _writers(live_cluster, since, "a")
+        handed = [ln for ln in b.log_lines() if "handed to the leader" in ln.get("message", "")]
+        assert handed and a.url in handed[0]["message"]
 
 
 def test_sigterm_stops_a_waiting_sync_at_a_safe_point_and_history_says_so(
