@@ -163,9 +163,11 @@ class Recorder:
     grows, as ``kubectl get events`` shows a crash-looping pod's. An LRU of 4096 keys, as
     client-go's ``maxLruCacheEntries``.
 
-    Not ported: the aggregator (more than 10 Events differing only by message within 10 minutes
-    become one "(combined from similar events)") and the per-object spam filter (a burst of 25,
-    then one every 5 minutes): a daemon posts one Event per sync, far below either."""
+    Not ported, on purpose: the aggregator (more than 10 Events differing only by message
+    within 10 minutes become one "(combined from similar events)") and the spam filter (per
+    source and involved object, a burst of 25, then one every 5 minutes). Every Event of a
+    daemon is about its own Pod, so with a few apps both would merge or drop the Events of
+    different apps; an exact repeat is what floods, and that is counted here."""
 
     def __init__(self, cluster: Cluster, max_entries: int = 4096) -> None:
         self.cluster = cluster
@@ -180,10 +182,9 @@ class Recorder:
         run for."""
         key = _event_key(event)
         with self._lock:
+            # client-go eventObserve: the observation is recorded before the request, so a
+            # repeat after a lost reply counts on (or re-creates) the same Event.
             last = self._seen.get(key)
-        name = str((event.get("metadata") or {}).get("name", ""))
-        try:
-            stored = None
             if last is not None:
                 event = {
                     **event,
@@ -191,7 +192,13 @@ class Recorder:
                     "firstTimestamp": last.first_timestamp,
                     "count": last.count + 1,
                 }
-                name = last.name
+            self._remember(
+                key, _Observed(event["metadata"]["name"], int(event["count"]), str(event["firstTimestamp"]))
+            )
+        name = str(event["metadata"]["name"])
+        try:
+            stored = None
+            if last is not None:
                 patch = {k: event[k] for k in ("count", "lastTimestamp", "message")}
                 stored = self.cluster.patch(ResourceKey.of(event), patch, timeout=3.0, retries=0)
             if stored is None:  # first of its kind, or deleted since
@@ -202,17 +209,24 @@ class Recorder:
         except Exception:  # a bug here must not fail the sync either
             log.exception("cannot post the Event %s", name)
             return False
-        observed = _Observed(
-            str(stored["metadata"]["name"]),
-            int(stored.get("count") or 1),
-            str(stored.get("firstTimestamp") or ""),
-        )
-        with self._lock:  # client-go UpdateState
-            self._seen[key] = observed
-            self._seen.move_to_end(key)
-            while len(self._seen) > self.max_entries:
-                self._seen.popitem(last=False)
+        with self._lock:  # client-go UpdateState: what the server holds now
+            self._remember(
+                key,
+                _Observed(
+                    str(stored["metadata"]["name"]),
+                    int(stored.get("count") or 1),
+                    str(stored.get("firstTimestamp") or ""),
+                ),
+            )
         return True
+
+    def _remember(self, key: tuple[str, ...], observed: _Observed) -> None:
+        """Record ``observed`` under ``key``, newest last, the least recent dropped past
+        ``max_entries`` (the caller holds the lock)."""
+        self._seen[key] = observed
+        self._seen.move_to_end(key)
+        while len(self._seen) > self.max_entries:
+            self._seen.popitem(last=False)
 
 
 def _event_key(event: dict[str, Any]) -> tuple[str, ...]:

@@ -239,11 +239,10 @@ def _two_replicas(
             yield a, b
 
 
-def _writers(live_cluster: LocalCluster, since: int, identity: str) -> bool:
-    """Whether the writes since ``since`` (the Lease's aside) were all the daemon ``identity``'s."""
+def _assert_only_writer(live_cluster: LocalCluster, since: int, identity: str) -> None:
+    """The writes since ``since`` (the Lease's aside) were all the daemon ``identity``'s."""
     writers = {r.user_agent for r in live_cluster.requests.writes(since) if r.resource != "leases"}
-    assert writers, "no writes at all"
-    return all(ua.endswith(f"({identity})") for ua in writers)
+    assert writers and all(ua.endswith(f"({identity})") for ua in writers), writers
 
 
 def test_two_daemons_only_the_leader_writes_and_the_other_takes_over(
@@ -254,13 +253,13 @@ def test_two_daemons_only_the_leader_writes_and_the_other_takes_over(
         since = live_cluster.requests.last_seq
         work.commit_and_push(app_files(app_ns, "nginx:5.0"), "while a leads")
         wait_for(lambda: _image(live_cluster, app_ns) == "nginx:5.0", timeout=60, what="a's sync")
-        assert _writers(live_cluster, since, "a")
+        _assert_only_writer(live_cluster, since, "a")
         a.kill()
         since = live_cluster.requests.last_seq
         sha = work.commit_and_push(app_files(app_ns, "nginx:5.1"), "after a died")
         wait_for(lambda: _image(live_cluster, app_ns) == "nginx:5.1", timeout=60, what="b to take over")
         wait_for(lambda: _synced(b, "ha", sha), timeout=60, what="b's sync")
-        assert _writers(live_cluster, since, "b")
+        _assert_only_writer(live_cluster, since, "b")
 
 
 def test_a_webhook_that_reaches_the_standby_deploys_through_the_leader(
@@ -279,7 +278,7 @@ def test_a_webhook_that_reaches_the_standby_deploys_through_the_leader(
         wait_for(lambda: _synced(a, "spread", sha), timeout=60, what="the leader's webhook sync")
         newest = a.history_of("spread")[0]
         assert (newest["trigger"], newest["revision"]) == ("webhook", sha)
-        assert _writers(live_cluster, since, "a")
+        _assert_only_writer(live_cluster, since, "a")
         handed = [ln for ln in b.log_lines() if "handed to the leader" in ln.get("message", "")]
         assert handed and a.url in handed[0]["message"]
 

@@ -5,11 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
+from types import SimpleNamespace
+from typing import cast
 
 import pytest
 
 from gitops.cluster import Cluster, ClusterOptions
+from gitops.config import Config
 from gitops.daemon import events
+from gitops.daemon.metrics import Metrics
+from gitops.daemon.service import Daemon, DaemonOptions
+from gitops.engine import Engine
 from gitops.localcluster import LocalCluster
 from gitops.model import Action, Change, ChangeSet, ResourceKey, SyncRecord, SyncResult, Trigger
 
@@ -165,7 +171,7 @@ def test_posting_never_raises(kube: Cluster, cluster: LocalCluster, namespace: s
     finally:
         cluster.faults.remove(rule.id)
     assert recorder.post(event) is True
-    # Another recorder (a restarted daemon) posting the same name: AlreadyExists, logged.
+    # The same Event object again from a recorder that never saw it: AlreadyExists, logged.
     assert events.Recorder(kube).post(event) is False
 
 
@@ -201,3 +207,62 @@ def test_a_counted_event_deleted_meanwhile_is_created_again(kube: Cluster, names
     assert recorder.post(events.sync_event(failed, namespace, now=_at(2)))
     (again,) = kube.list("", "Event", namespace=namespace)
     assert (again["count"], again["lastTimestamp"]) == (2, "2026-11-26T15:02:00Z")
+
+
+def test_another_error_of_the_same_reason_is_an_event_of_its_own(kube: Cluster, namespace: str) -> None:
+    # getEventKey includes the message: two errors are two Events, each counted on its own.
+    recorder = events.Recorder(kube)
+    pull = _record(SyncResult.FAILED, error="Deployment/shop/web: ImagePullBackOff")
+    crash = _record(SyncResult.FAILED, error="Deployment/shop/web: CrashLoopBackOff")
+    for minute, record in enumerate((pull, crash, pull), start=1):
+        assert recorder.post(events.sync_event(record, namespace, now=_at(minute)))
+    listed = kube.list("", "Event", namespace=namespace)
+    assert sorted((e["message"].rsplit(": ", 1)[-1], e["count"]) for e in listed) == [
+        ("CrashLoopBackOff", 1),
+        ("ImagePullBackOff", 2),
+    ]
+
+
+@pytest.mark.parametrize("verb", ["create", "patch"])
+def test_a_lost_reply_still_counts_on_the_same_event(
+    verb: str, kube: Cluster, cluster: LocalCluster, namespace: str
+) -> None:
+    # client-go eventObserve records the observation before the request: a write the server
+    # committed but whose reply was lost is neither a second Event nor a lost count.
+    recorder = events.Recorder(kube)
+    failed = _record(SyncResult.FAILED, error="boom")
+    if verb == "patch":
+        assert recorder.post(events.sync_event(failed, namespace, now=_at(1)))
+    rule = cluster.faults.add(
+        verbs=[verb], resources=["events"], namespace=namespace, drop="reset", phase="after"
+    )
+    try:
+        assert recorder.post(events.sync_event(failed, namespace, now=_at(2))) is False
+    finally:
+        cluster.faults.remove(rule.id)
+    assert recorder.post(events.sync_event(failed, namespace, now=_at(3)))
+    (event,) = kube.list("", "Event", namespace=namespace)
+    assert event["count"] == (3 if verb == "patch" else 2)
+
+
+def test_the_least_recently_posted_key_is_forgotten_past_the_limit(kube: Cluster, namespace: str) -> None:
+    recorder = events.Recorder(kube, max_entries=1)
+    first, second = _record(SyncResult.FAILED, error="one"), _record(SyncResult.FAILED, error="two")
+    for minute, record in enumerate((first, second, first), start=1):
+        assert recorder.post(events.sync_event(record, namespace, now=_at(minute)))
+    # "one" was evicted by "two": its repeat is a new Event, as in client-go's LRU
+    assert sorted(e["count"] for e in kube.list("", "Event", namespace=namespace)) == [1, 1, 1]
+
+
+def test_the_daemon_counts_a_repeated_failure_on_one_event(kube: Cluster, namespace: str) -> None:
+    daemon = Daemon(
+        Config(()),
+        cast(Engine, SimpleNamespace(history=None, cluster=kube)),
+        Metrics(),
+        DaemonOptions(events_namespace=namespace),
+    )
+    failed = _record(SyncResult.FAILED, error="boom")
+    daemon._post_event(failed)
+    daemon._post_event(failed)
+    (event,) = kube.list("", "Event", namespace=namespace)
+    assert (event["reason"], event["count"]) == ("SyncFailed", 2)
