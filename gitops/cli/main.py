@@ -41,6 +41,7 @@ def _start(  # type: ignore[no-untyped-def]
     from gitops.localcluster import LocalCluster
     from gitops.localcluster import faults as fault_injection
     from gitops.localcluster.controllers import Options
+    from gitops.localcluster.tls import KeyFileError
 
     try:  # --- fault injection: --faults FILE
         rules = fault_injection.load_config(faults) if faults is not None else None
@@ -58,6 +59,8 @@ def _start(  # type: ignore[no-untyped-def]
             auth=auth,
             tls=tls,
         ).start()
+    except KeyFileError as exc:  # a kept key or CA file beside --state that cannot be used
+        raise click.ClickException(str(exc)) from exc
     except OSError as exc:
         raise click.ClickException(f"cannot serve on 127.0.0.1:{port}: {exc.strerror or exc}") from exc
 

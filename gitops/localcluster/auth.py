@@ -13,7 +13,8 @@ Off by default (``LocalCluster(auth=False)``): every request is served as it alw
   and the kubelet's projected volumes ask for it). Tokens are RS256 JWTs shaped as real bound
   tokens (``pkg/serviceaccount/claims.go``: ``iss``, ``sub``, ``aud``, ``exp``, ``iat``,
   ``nbf``, ``jti`` and the private ``kubernetes.io`` claim with the namespace and the
-  ServiceAccount's name and uid), signed with a key the cluster generates at start. They
+  ServiceAccount's name and uid), signed with a key the cluster generates on first use, or, with
+  a state file, keeps in ``<state>.pki/sa.key`` (``tls.py``) so tokens outlive a restart. They
   authenticate as ``system:serviceaccount:<ns>:<name>`` with groups ``system:serviceaccounts``,
   ``system:serviceaccounts:<ns>`` and ``system:authenticated``. As the real validator does
   (``pkg/serviceaccount/claims.go`` validator.Validate), a token stops working once its
@@ -41,13 +42,14 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import orjson
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from gitops.localcluster import errors
+from gitops.localcluster import errors, tls
 from gitops.localcluster.store import Store
 
 ADMIN_USER = "kubernetes-super-admin"
@@ -121,27 +123,50 @@ def _unb64(text: str) -> bytes:
 
 
 class TokenIssuer:
-    """Signs and verifies ServiceAccount JWTs (RS256) with a key generated on first use."""
+    """Signs and verifies ServiceAccount JWTs (RS256) with a key made on first use.
 
-    def __init__(self) -> None:
+    With ``key_file`` the key is kept there: read now when the file exists (a file that cannot be
+    used raises :class:`~gitops.localcluster.tls.KeyFileError` naming it), else made on first
+    use and written (0600, atomically) before any token signed with it is handed out."""
+
+    def __init__(self, key_file: Path | None = None) -> None:
         self._lock = threading.Lock()
+        self._key_file = key_file
         self._key: rsa.RSAPrivateKey | None = None
         self._public: rsa.RSAPublicKey | None = None  # made once: verify runs per request
         self._kid = ""
+        if key_file is not None:
+            key = tls.read_private_key(key_file)
+            if isinstance(key, rsa.RSAPrivateKey):
+                self._use(key)
+            elif key is not None:
+                raise tls.KeyFileError(key_file, f"holds a {type(key).__name__}; tokens are signed RS256")
+
+    def _use(self, key: rsa.RSAPrivateKey) -> None:
+        der = key.public_key().public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        # The apiserver's key id: unpadded base64url of the SHA-256 of the DER public key
+        # (pkg/serviceaccount/jwt.go keyIDFromPublicKey).
+        digest = hashes.Hash(hashes.SHA256())
+        digest.update(der)
+        self._kid = _b64(digest.finalize())
+        self._public = key.public_key()
+        self._key = key
 
     def _private_key(self) -> rsa.RSAPrivateKey:
         with self._lock:
             if self._key is None:
-                self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-                der = self._key.public_key().public_bytes(
-                    serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-                )
-                # The apiserver's key id: unpadded base64url of the SHA-256 of the DER public key
-                # (pkg/serviceaccount/jwt.go keyIDFromPublicKey).
-                digest = hashes.Hash(hashes.SHA256())
-                digest.update(der)
-                self._kid = _b64(digest.finalize())
+                key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+                if self._key_file is not None:
+                    tls.write_file(self._key_file, tls.private_key_pem(key), tls.PRIVATE_MODE)
+                self._use(key)
+            assert self._key is not None
             return self._key
+
+    def ensure_key(self) -> None:
+        """Make (and with a key file, write) the key now rather than at the first token."""
+        self._private_key()
 
     def issue(
         self,
@@ -177,13 +202,12 @@ class TokenIssuer:
 
     def verify(self, token: str, now: float | None = None) -> dict[str, Any] | None:
         """The claims of a token this issuer signed and that is valid now, else None."""
-        if self._key is None or token.count(".") != 2:
+        public = self._public
+        if public is None or token.count(".") != 2:
             return None
-        if self._public is None:
-            self._public = self._key.public_key()
         head, body, sig = token.split(".")
         try:
-            self._public.verify(_unb64(sig), f"{head}.{body}".encode(), padding.PKCS1v15(), hashes.SHA256())
+            public.verify(_unb64(sig), f"{head}.{body}".encode(), padding.PKCS1v15(), hashes.SHA256())
             claims = orjson.loads(_unb64(body))
         except Exception:
             return None
@@ -202,10 +226,12 @@ class TokenIssuer:
 class Authenticator:
     """Maps a request's ``Authorization`` header to a :class:`UserInfo` (or None: 401)."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, issuer: TokenIssuer | None = None) -> None:
         self.store = store
+        # Random at each start and never kept, unlike the signing key: the cluster rewrites its
+        # kubeconfig at every start, so clients that read it follow.
         self.admin_token = secrets.token_urlsafe(32)
-        self.issuer = TokenIssuer()
+        self.issuer = issuer if issuer is not None else TokenIssuer()
 
     @staticmethod
     def presents_bearer(authorization: str | None) -> bool:

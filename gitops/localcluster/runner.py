@@ -22,7 +22,7 @@ import yaml
 from gitops.localcluster import rbac
 from gitops.localcluster import tls as tls_mod
 from gitops.localcluster.api import Api, WriteOptions
-from gitops.localcluster.auth import Authenticator
+from gitops.localcluster.auth import Authenticator, TokenIssuer
 from gitops.localcluster.clock import Clock
 from gitops.localcluster.controllers import ControllerManager, Options, build_manager
 from gitops.localcluster.faults import FaultConfig, FaultInjector, FaultMiddleware, Rule
@@ -37,7 +37,9 @@ BUILTIN_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease"
 class LocalCluster:
     """A local simulated Kubernetes API server on 127.0.0.1.
 
-    ``port=0`` picks a free port. ``state_file`` keeps objects across restarts. ``kubeconfig``
+    ``port=0`` picks a free port. ``state_file`` keeps objects across restarts, and the
+    ServiceAccount signing key and the CA in ``<state_file>.pki/`` beside it (``tls.py``), so
+    tokens and ``ca.crt`` files handed out before a restart keep working. ``kubeconfig``
     is where the kubeconfig is written (a temporary file when None). ``clock_scale`` speeds up
     simulated time for controllers. ``watch_history`` is how many events a watch can resume
     across; older resourceVersions get 410 Expired, as after an etcd compaction.
@@ -49,8 +51,10 @@ class LocalCluster:
     ``auth=True`` requires a bearer token on every request (``auth.py``) and authorizes it with
     RBAC (``rbac.py``); the kubeconfig then carries :attr:`admin_token` (``system:masters``), and
     :meth:`service_account_token` issues tokens for ServiceAccounts. ``tls=True`` serves HTTPS
-    with a certificate from a CA generated at start (``tls.py``, :attr:`ca_file`). Both are off
-    by default: plain local use is unauthenticated HTTP.
+    with a certificate issued at start by the CA (``tls.py``, :attr:`ca_file`): a new one held
+    in memory, or the kept one with a state file. Both are off by default: plain local use is
+    unauthenticated HTTP. A kept key file that cannot be used raises
+    :class:`~gitops.localcluster.tls.KeyFileError` naming it.
     """
 
     def __init__(
@@ -69,8 +73,15 @@ class LocalCluster:
         tls: bool = False,
     ) -> None:
         self.faults = FaultInjector.from_config(faults)  # --- fault injection (first: may reject)
+        # Kept keys next: a bad key file is an error before any thread, file or socket exists.
+        state = Path(state_file) if state_file else None
+        keys = tls_mod.key_directory(state) if state is not None else None
+        issuer = TokenIssuer(keys / tls_mod.SA_KEY if keys is not None else None)
+        if auth and keys is not None:
+            issuer.ensure_key()  # the kept layout is complete from the first start
+        ca = tls_mod.kept_ca(keys) if tls and keys is not None else None
         self.clock = Clock(clock_scale)
-        self.store = Store(Path(state_file) if state_file else None, history=watch_history)
+        self.store = Store(state, history=watch_history)
         self.registry = Registry()
         self.api = Api(self.store, self.registry, self.clock, seed=seed)
         self.requests = RequestLog()
@@ -85,7 +96,7 @@ class LocalCluster:
         self.auth = auth
         self.tls = tls
         self.url = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}"
-        self.authenticator = Authenticator(self.store)
+        self.authenticator = Authenticator(self.store, issuer)
         self.app = ClusterApp(
             self.api,
             self.requests,
@@ -103,7 +114,7 @@ class LocalCluster:
         self._pki: tls_mod.Pki | None = None
         if tls:
             assert self._tmpdir is not None
-            self._pki = tls_mod.generate(Path(self._tmpdir.name) / "pki")
+            self._pki = tls_mod.generate(Path(self._tmpdir.name) / "pki", ca)
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
 
