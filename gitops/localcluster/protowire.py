@@ -1,9 +1,9 @@
 """Decode the few protobuf request bodies the auth endpoints receive (pure).
 
 kubectl's typed clients send protobuf only (K8S-API.md §0.2): ``kubectl auth can-i``
-(SelfSubjectAccessReview), ``kubectl auth whoami`` (SelfSubjectReview) and ``kubectl create
-token`` (TokenRequest). A body is the Kubernetes envelope (``apimachinery/pkg/runtime/
-serializer/protobuf``: the magic ``k8s\\x00`` then a ``runtime.Unknown`` whose field 2 is the
+(SelfSubjectAccessReview), ``kubectl auth can-i --list`` (SelfSubjectRulesReview), ``kubectl
+auth whoami`` (SelfSubjectReview) and ``kubectl create token`` (TokenRequest). A body is the
+Kubernetes envelope (``apimachinery/pkg/runtime/serializer/protobuf``: the magic ``k8s\\x00`` then a ``runtime.Unknown`` whose field 2 is the
 object's bytes), the object encoded by its ``generated.proto`` (``k8s.io/api/authorization/v1``,
 ``k8s.io/api/authentication/v1``). This module reads the protobuf wire format for those messages
 into the JSON shape the handlers already take; everything else stays JSON-only (415).
@@ -38,6 +38,9 @@ SELF_SUBJECT_ACCESS_REVIEW: Schema = {
         False,
     ),
 }
+# authorization/v1 SelfSubjectRulesReview: spec = 2, SelfSubjectRulesReviewSpec.namespace = 1
+# (metadata = 1 and status = 3 are skipped: the server ignores them).
+SELF_SUBJECT_RULES_REVIEW: Schema = {2: ("spec", {1: ("namespace", "string", False)}, False)}
 TOKEN_REQUEST: Schema = {
     2: (
         "spec",

@@ -28,11 +28,17 @@ kube-controller-manager: a binding to ``view`` then grants nothing.
 The authorizer reads bindings from an index it keeps from store events (per type and namespace),
 so a request costs the bindings of its own namespace, not a sort of every RoleBinding.
 
+The same walk over bindings answers the review endpoints: SelfSubjectAccessReview
+(:func:`access_review`, ``kubectl auth can-i VERB TYPE``) asks :meth:`Authorizer.authorize`;
+SelfSubjectRulesReview (:func:`rules_review`, ``kubectl auth can-i --list``) lists every rule
+the walk reaches in a namespace (:meth:`Authorizer.rules_for`, ``rbac.go`` RulesFor).
+
 Not simulated: the escalation check on writes of Roles and bindings, impersonation.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -234,6 +240,33 @@ def _describe_subject(subject: dict[str, Any], binding_namespace: str) -> str:
     return f'{kind} "{name}"'
 
 
+@dataclass(frozen=True)
+class _BindingSource:
+    """Where a rule came from: ``rule.go`` clusterRoleBindingDescriber / roleBindingDescriber."""
+
+    binding: dict[str, Any]
+    subject: dict[str, Any]
+    namespace: str  # the RoleBinding's; "" for a ClusterRoleBinding
+
+    def describe(self) -> str:
+        name = str((self.binding.get("metadata") or {}).get("name", ""))
+        role_ref = self.binding.get("roleRef") or {}
+        role = f'{role_ref.get("kind")} "{role_ref.get("name")}"'
+        subject = _describe_subject(self.subject, self.namespace)
+        if self.namespace:
+            return f'RoleBinding "{name}/{self.namespace}" of {role} to {subject}'
+        return f'ClusterRoleBinding "{name}" of {role} to {subject}'
+
+
+@dataclass(frozen=True)
+class _Visit:
+    """One call of a ``VisitRulesFor`` visitor: a rule and its source, or an error."""
+
+    source: _BindingSource | None
+    rule: Any
+    error: str | None
+
+
 class _BindingIndex:
     """ClusterRoleBindings and RoleBindings by (type, namespace), kept from store events.
 
@@ -313,22 +346,21 @@ class Authorizer:
             raise LookupError(f'unsupported role reference kind: "{kind}"')
         return list(role.get("rules") or [])
 
-    def authorize(self, attrs: Attributes) -> tuple[bool, str]:
-        """(allowed, reason), reason as RBAC words it (``RBAC: allowed by ...`` or the errors)."""
-        if SYSTEM_MASTERS in attrs.user.groups:
-            return True, ""
-        failures: list[str] = []
-        scopes: list[tuple[tuple[str, str], str]] = [(_CLUSTER_ROLE_BINDINGS, "")]
-        if attrs.namespace:
-            scopes.append((_ROLE_BINDINGS, attrs.namespace))
-        for type_key, namespace in scopes:
-            for binding in self._bindings.bindings(type_key, namespace):
-                subjects = binding.get("subjects") or []
+    def visit_rules(self, user: UserInfo, namespace: str) -> Iterator[_Visit]:
+        """``rule.go`` DefaultRuleResolver.VisitRulesFor: every ClusterRoleBinding that applies to
+        ``user`` (by name), then, when ``namespace`` is set, every RoleBinding of that namespace;
+        for each, the rules of its role one by one, or the error resolving the role reference.
+        A consumer that stops iterating short-circuits the walk, as a visitor returning false."""
+        scopes: list[tuple[TypeKey, str]] = [(_CLUSTER_ROLE_BINDINGS, "")]
+        if namespace:
+            scopes.append((_ROLE_BINDINGS, namespace))
+        for type_key, binding_namespace in scopes:
+            for binding in self._bindings.bindings(type_key, binding_namespace):
                 subject = next(
                     (
                         s
-                        for s in subjects
-                        if isinstance(s, dict) and _applies_to_user(attrs.user, s, namespace)
+                        for s in binding.get("subjects") or []
+                        if isinstance(s, dict) and _applies_to_user(user, s, binding_namespace)
                     ),
                     None,
                 )
@@ -336,29 +368,95 @@ class Authorizer:
                     continue
                 role_ref = binding.get("roleRef") or {}
                 try:
-                    rules = self._role_rules(role_ref, namespace)
+                    rules = self._role_rules(role_ref, binding_namespace)
                 except LookupError as exc:
-                    failures.append(str(exc))
+                    yield _Visit(None, None, str(exc))
                     continue
+                source = _BindingSource(binding, subject, binding_namespace)
                 for rule in rules:
-                    if rule_allows(attrs, rule):
-                        meta = binding["metadata"]
-                        if namespace:
-                            source = (
-                                f'RoleBinding "{meta["name"]}/{namespace}" of {role_ref.get("kind")} '
-                                f'"{role_ref.get("name")}" to {_describe_subject(subject, namespace)}'
-                            )
-                        else:
-                            source = (
-                                f'ClusterRoleBinding "{meta["name"]}" of {role_ref.get("kind")} '
-                                f'"{role_ref.get("name")}" to {_describe_subject(subject, "")}'
-                            )
-                        return True, f"RBAC: allowed by {source}"
+                    yield _Visit(source, rule, None)
+
+    def authorize(self, attrs: Attributes) -> tuple[bool, str]:
+        """(allowed, reason): the privileged-groups authorizer, then ``rbac.go``
+        RBACAuthorizer.Authorize (its authorizingVisitor: the first rule that allows wins, with
+        ``RBAC: allowed by <source>``; a denial carries the resolution errors)."""
+        if SYSTEM_MASTERS in attrs.user.groups:
+            return True, ""
+        failures: list[str] = []
+        for visit in self.visit_rules(attrs.user, attrs.namespace):
+            if visit.source is not None and visit.rule is not None and rule_allows(attrs, visit.rule):
+                return True, f"RBAC: allowed by {visit.source.describe()}"
+            if visit.error is not None:
+                failures.append(visit.error)
         if not failures:
             return False, ""
-        # utilerrors.NewAggregate: one error is itself, several are "[a, b]".
-        joined = failures[0] if len(failures) == 1 else "[" + ", ".join(failures) + "]"
-        return False, f"RBAC: {joined}"
+        return False, f"RBAC: {aggregate_errors(failures)}"
+
+    def rules_for(
+        self, user: UserInfo, namespace: str
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], bool, str]:
+        """(resourceRules, nonResourceRules, incomplete, evaluationError) of ``user`` in
+        ``namespace``: the rule resolvers of the chain, joined as ``union.go``
+        unionAuthzRulesHandler.RulesFor joins them.
+
+        The chain's only rule resolver is RBAC: the privileged-groups authorizer that lets
+        ``system:masters`` through is not one (``pkg/kubeapiserver/authorizer/reload.go`` appends
+        it to the authorizers only), so a ``system:masters`` user sees what RBAC grants it (the
+        ``cluster-admin`` binding: ``*``). ``rbac.go`` RBACAuthorizer.RulesFor converts each rule
+        of ``rule.go`` RulesFor: one with resources becomes a ResourceRule, one with
+        nonResourceURLs a NonResourceRule (a rule with both, both), and it reports
+        ``incomplete=false`` always; errors resolving role references (a binding to a missing
+        Role) come back as the error, ``utilerrors.NewAggregate`` of them. (kubeadm's Node
+        authorizer, not simulated, adds nothing for users that are not nodes.)
+        """
+        resource_rules: list[dict[str, Any]] = []
+        non_resource_rules: list[dict[str, Any]] = []
+        failures: list[str] = []
+        for visit in self.visit_rules(user, namespace):  # rule.go ruleAccumulator
+            if visit.error is not None:
+                failures.append(visit.error)
+            rule = visit.rule
+            if not isinstance(rule, dict):
+                continue
+            if rule.get("resources"):
+                resource_rules.append(_resource_rule(rule))
+            if rule.get("nonResourceURLs"):
+                non_resource_rules.append(_non_resource_rule(rule))
+        return resource_rules, non_resource_rules, False, aggregate_errors(failures)
+
+
+def aggregate_errors(messages: list[str]) -> str:
+    """``utilerrors.NewAggregate(errs).Error()``: "" for none, one message as itself, several
+    de-duplicated in order and written ``[a, b]`` (one left after de-duplication: no brackets)."""
+    unique = list(dict.fromkeys(messages))
+    if len(unique) <= 1:
+        return unique[0] if unique else ""
+    return "[" + ", ".join(unique) + "]"
+
+
+def _strings(value: Any) -> list[str] | None:
+    """A rule's list as the API returns it: a role is stored as protobuf, where an empty list and
+    a missing one are the same nil slice, which JSON writes as null (or omits when omitempty)."""
+    return [str(v) for v in value] if value else None
+
+
+def _resource_rule(rule: dict[str, Any]) -> dict[str, Any]:
+    """``authorization/v1`` ResourceRule: ``verbs`` always, the others ``omitempty``."""
+    out: dict[str, Any] = {"verbs": _strings(rule.get("verbs"))}
+    for key in ("apiGroups", "resources", "resourceNames"):
+        values = _strings(rule.get(key))
+        if values:
+            out[key] = values
+    return out
+
+
+def _non_resource_rule(rule: dict[str, Any]) -> dict[str, Any]:
+    """``authorization/v1`` NonResourceRule: ``verbs`` always, ``nonResourceURLs`` omitempty."""
+    out: dict[str, Any] = {"verbs": _strings(rule.get("verbs"))}
+    urls = _strings(rule.get("nonResourceURLs"))
+    if urls:
+        out["nonResourceURLs"] = urls
+    return out
 
 
 # ------------------------------------------------------------------------- 403 Forbidden
@@ -467,6 +565,57 @@ def access_review(authorizer: Authorizer | None, user: UserInfo, body: Any) -> d
         "apiVersion": "authorization.k8s.io/v1",
         "metadata": {"creationTimestamp": None},
         "spec": spec,
+        "status": status,
+    }
+
+
+# ------------------------------------------------------------------ SelfSubjectRulesReview
+
+# authorizerfactory/builtin.go alwaysAllowAuthorizer.RulesFor: everything, on everything.
+_ALWAYS_ALLOW_RESOURCE_RULES = [{"verbs": ["*"], "apiGroups": ["*"], "resources": ["*"]}]
+_ALWAYS_ALLOW_NON_RESOURCE_RULES = [{"verbs": ["*"], "nonResourceURLs": ["*"]}]
+
+
+def rules_review(authorizer: Authorizer | None, user: UserInfo, body: Any) -> dict[str, Any]:
+    """``POST /apis/authorization.k8s.io/v1/selfsubjectrulesreviews`` (``kubectl auth can-i
+    --list``), as ``pkg/registry/authorization/selfsubjectrulesreview/rest.go`` REST.Create
+    answers it: ``spec.namespace`` is required (400 ``no namespace on request``), then the rule
+    resolver's ``RulesFor(user, namespace)`` (:meth:`Authorizer.rules_for`) fills the status;
+    an evaluation error does not fail the request, it is reported in ``evaluationError``.
+
+    The answer carries the status only: Create builds a new review (``spec`` empty) rather than
+    echoing the request. ``authorizer=None`` is ``--authorization-mode=AlwaysAllow`` (auth off),
+    whose rule resolver grants ``*`` on everything."""
+    if not isinstance(body, dict):
+        raise errors.bad_request("the request body must be a JSON object")
+    spec = body.get("spec") or {}
+    if not isinstance(spec, dict):
+        raise errors.bad_request("spec must be an object")
+    namespace = spec.get("namespace") or ""
+    if not isinstance(namespace, str):
+        raise errors.bad_request("spec.namespace must be a string")
+    if not namespace:
+        raise errors.bad_request("no namespace on request")
+    if authorizer is None:
+        resource_rules = [{k: list(v) for k, v in r.items()} for r in _ALWAYS_ALLOW_RESOURCE_RULES]
+        non_resource_rules = [{k: list(v) for k, v in r.items()} for r in _ALWAYS_ALLOW_NON_RESOURCE_RULES]
+        incomplete, evaluation_error = False, ""
+    else:
+        resource_rules, non_resource_rules, incomplete, evaluation_error = authorizer.rules_for(
+            user, namespace
+        )
+    status: dict[str, Any] = {
+        "resourceRules": resource_rules,
+        "nonResourceRules": non_resource_rules,
+        "incomplete": incomplete,
+    }
+    if evaluation_error:
+        status["evaluationError"] = evaluation_error
+    return {
+        "kind": "SelfSubjectRulesReview",
+        "apiVersion": "authorization.k8s.io/v1",
+        "metadata": {"creationTimestamp": None},
+        "spec": {},
         "status": status,
     }
 

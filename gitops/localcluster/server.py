@@ -289,8 +289,12 @@ class ClusterApp:
         self, request: Request, route: Route, verb: str, attrs: rbac.Attributes | None
     ) -> Response | None:
         """The authentication.k8s.io and authorization.k8s.io endpoints: TokenRequest
-        (``serviceaccounts/token``), SelfSubjectAccessReview (``kubectl auth can-i``) and
-        SelfSubjectReview (``kubectl auth whoami``). None for every other resource."""
+        (``serviceaccounts/token``), SelfSubjectAccessReview (``kubectl auth can-i``),
+        SelfSubjectRulesReview (``kubectl auth can-i --list``) and SelfSubjectReview (``kubectl
+        auth whoami``). None for every other resource.
+
+        kubectl sends these bodies as protobuf and accepts JSON back (it asks for
+        ``application/vnd.kubernetes.protobuf,application/json``), so answers are JSON."""
         group, plural = route.group, route.plural
         if (
             group == ""
@@ -303,18 +307,15 @@ class ClusterApp:
             body = await self._auth_body(request, protowire.TOKEN_REQUEST)
             return _json(self._token_request(route.namespace, route.name, body), 201)
         reviews = {
-            ("authorization.k8s.io", "selfsubjectaccessreviews"),
-            ("authentication.k8s.io", "selfsubjectreviews"),
+            ("authorization.k8s.io", "selfsubjectaccessreviews"): protowire.SELF_SUBJECT_ACCESS_REVIEW,
+            ("authorization.k8s.io", "selfsubjectrulesreviews"): protowire.SELF_SUBJECT_RULES_REVIEW,
+            ("authentication.k8s.io", "selfsubjectreviews"): protowire.SELF_SUBJECT_REVIEW,
         }
-        if (group, plural) not in reviews or route.version != "v1" or route.name or route.namespace:
+        schema = reviews.get((group, plural))
+        if schema is None or route.version != "v1" or route.name or route.namespace:
             return None
         if verb != "create":
             raise errors.method_not_allowed(verb, plural)
-        schema = (
-            protowire.SELF_SUBJECT_REVIEW
-            if plural == "selfsubjectreviews"
-            else protowire.SELF_SUBJECT_ACCESS_REVIEW
-        )
         body = await self._auth_body(request, schema)
         # With authentication off the server runs as --authorization-mode=AlwaysAllow with
         # anonymous requests: everything is allowed, and the user is system:anonymous.
@@ -322,6 +323,8 @@ class ClusterApp:
         if plural == "selfsubjectreviews":
             return _json(rbac.self_subject_review(user), 201)
         authorizer = self.authorizer if attrs is not None else None
+        if plural == "selfsubjectrulesreviews":
+            return _json(rbac.rules_review(authorizer, user, body), 201)
         return _json(rbac.access_review(authorizer, user, body), 201)
 
     async def _auth_body(self, request: Request, schema: protowire.Schema) -> Any:
