@@ -3,10 +3,11 @@
 kubectl's typed clients send protobuf only (K8S-API.md §0.2): ``kubectl auth can-i``
 (SelfSubjectAccessReview), ``kubectl auth can-i --list`` (SelfSubjectRulesReview), ``kubectl
 auth whoami`` (SelfSubjectReview) and ``kubectl create token`` (TokenRequest). A body is the
-Kubernetes envelope (``apimachinery/pkg/runtime/serializer/protobuf``: the magic ``k8s\\x00`` then a ``runtime.Unknown`` whose field 2 is the
-object's bytes), the object encoded by its ``generated.proto`` (``k8s.io/api/authorization/v1``,
-``k8s.io/api/authentication/v1``). This module reads the protobuf wire format for those messages
-into the JSON shape the handlers already take; everything else stays JSON-only (415).
+Kubernetes envelope (``apimachinery/pkg/runtime/serializer/protobuf``: the magic ``k8s\\x00``
+then a ``runtime.Unknown`` whose field 2 is the object's bytes), the object encoded by its
+``generated.proto`` (``k8s.io/api/authorization/v1``, ``k8s.io/api/authentication/v1``). This
+module reads the protobuf wire format for those messages into the JSON shape the handlers already
+take; everything else stays JSON-only (415).
 """
 
 from __future__ import annotations
