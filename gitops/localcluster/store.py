@@ -14,9 +14,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
-import tempfile
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -25,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+
+from gitops.localcluster import files
 
 Key = tuple[str, str]  # (namespace, name); namespace "" for cluster-scoped objects
 TypeKey = tuple[str, str]  # (group, plural)
@@ -203,17 +202,7 @@ class Store:
         data = self.snapshot()
         path = self._state_file
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-            raise
+        files.atomic_write(path, data)
 
     def _flush_loop(self) -> None:
         while not self._closed.is_set():

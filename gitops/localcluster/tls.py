@@ -23,11 +23,8 @@ the old CA or an old token. The serving certificate is re-issued from the CA at 
 
 from __future__ import annotations
 
-import contextlib
 import datetime
 import ipaddress
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +34,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from gitops.localcluster import files
 
 SERVING_DNS_NAMES = (
     "localhost",
@@ -102,23 +101,7 @@ def write_file(path: Path, data: bytes, mode: int) -> None:
     rename), in a directory created 0700 when missing."""
     path.parent.mkdir(mode=DIRECTORY_MODE, parents=True, exist_ok=True)
     path.parent.chmod(DIRECTORY_MODE)  # also when mkdir's mode was narrowed by the umask
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)  # created 0600
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fchmod(f.fileno(), mode)
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)  # the rename itself survives a crash
-    finally:
-        os.close(dir_fd)
+    files.atomic_write(path, data, mode)
 
 
 def _read(path: Path) -> bytes | None:
