@@ -224,7 +224,7 @@ class TokenIssuer:
 
 
 class Authenticator:
-    """Maps a request's ``Authorization`` header to a :class:`UserInfo` (or None: 401)."""
+    """Maps a request's ``Authorization`` header to a :class:`UserInfo` (or 401)."""
 
     def __init__(self, store: Store, issuer: TokenIssuer | None = None) -> None:
         self.store = store
@@ -233,22 +233,23 @@ class Authenticator:
         self.admin_token = secrets.token_urlsafe(32)
         self.issuer = issuer if issuer is not None else TokenIssuer()
 
-    @staticmethod
-    def presents_bearer(authorization: str | None) -> bool:
-        """Whether the header offers a bearer token at all (``bearertoken.Authenticator``:
-        without one the request goes on to the anonymous authenticator, with a bad one it
-        fails). "Bearer" is matched case-insensitively."""
-        parts = (authorization or "").strip().split(" ", 2)
-        return len(parts) >= 2 and parts[0].lower() == "bearer"
+    def authenticate(self, authorization: str | None) -> UserInfo:
+        """Who sent a request with this ``Authorization`` header, as the chain
+        ``union.NewFailOnError(tokens, anonymous)`` decides: a header without a bearer token is
+        :data:`ANONYMOUS`; a bearer token that does not verify raises 401 (:func:`unauthorized`).
 
-    def authenticate(self, authorization: str | None) -> UserInfo | None:
-        if not authorization:
-            return None
-        # bearertoken.Authenticator: "Bearer" is matched case-insensitively; an empty token fails.
-        scheme, _, token = authorization.strip().partition(" ")
-        token = token.strip()
-        if scheme.lower() != "bearer" or not token:
-            return None
+        The header is read as ``bearertoken.Authenticator`` reads it: trimmed, split on the
+        first two spaces, "Bearer" matched case-insensitively, the token the second part. An
+        empty token (``Bearer  x``, two spaces) is no token at all, not a bad one."""
+        parts = (authorization or "").strip().split(" ", 2)
+        if len(parts) < 2 or parts[0].lower() != "bearer" or not parts[1]:
+            return ANONYMOUS
+        user = self._authenticate_token(parts[1])
+        if user is None:
+            raise unauthorized()
+        return user
+
+    def _authenticate_token(self, token: str) -> UserInfo | None:
         if hmac.compare_digest(token.encode(), self.admin_token.encode()):
             return ADMIN
         claims = self.issuer.verify(token)

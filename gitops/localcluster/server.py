@@ -272,12 +272,7 @@ class ClusterApp:
         """
         if not self.enforce_auth or request.url.path.startswith("/debug/"):
             return None
-        header = request.headers.get("authorization")
-        user = self.authenticator.authenticate(header)
-        if user is None:
-            if self.authenticator.presents_bearer(header):
-                raise auth.unauthorized()
-            user = auth.ANONYMOUS
+        user = self.authenticator.authenticate(request.headers.get("authorization"))
         request_user.set(user.name)
         attrs = rbac.request_attributes(user, request.method, request.url.path, query)
         allowed, reason = self.authorizer.authorize(attrs)

@@ -164,6 +164,15 @@ def test_no_token_is_system_anonymous_as_with_the_default_anonymous_auth(secure:
         assert h.get("/apis").status_code == 403  # discovery is for system:authenticated
 
 
+def test_authorization_header_is_split_as_bearertoken_does(secure: LocalCluster) -> None:
+    # bearertoken.Authenticator: SplitN(header, " ", 3), the token is the second part; an empty
+    # one (two spaces) is no token, so the request runs as system:anonymous instead of a 401.
+    cases = {f"bearer {secure.admin_token} trailing": 200, f"Bearer  {secure.admin_token}": 403}
+    with _http(secure, None) as h:
+        for header, code in cases.items():
+            assert h.get("/api/v1/namespaces", headers={"Authorization": header}).status_code == code
+
+
 def test_admin_token_is_system_masters_and_written_into_the_kubeconfig(secure: LocalCluster) -> None:
     kc = yaml.safe_load(secure.kubeconfig.read_text())
     assert kc["users"][0]["user"] == {"token": secure.admin_token}
