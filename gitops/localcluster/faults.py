@@ -121,7 +121,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.types import Message, Receive, Scope, Send
 
-from gitops.localcluster import errors, server
+from gitops.localcluster import errors, params, server
 
 VERBS = frozenset({"get", "list", "watch", "create", "update", "patch", "delete", "deletecollection", "*"})
 HEALTH_PATHS = ("/healthz", "/livez", "/readyz")
@@ -930,7 +930,7 @@ def request_info(scope: Scope, body: bytes | None = None) -> RequestInfo:
         for k, v in parse_qs(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True).items()
     }
     if method == "GET":
-        verb = "get" if route.name else ("watch" if _watching(query) else "list")
+        verb = "get" if route.name else ("watch" if params.query_bool(query.get("watch")) else "list")
     else:
         verb = {
             "POST": "create",
@@ -1241,10 +1241,3 @@ def _status(err: errors.StatusError) -> Response:
     return Response(
         orjson.dumps(err.body()), status_code=err.code, media_type=server.JSON, headers=err.headers
     )
-
-
-def _watching(query: Mapping[str, str]) -> bool:
-    try:
-        return server.parse_bool(query.get("watch"), "watch")
-    except errors.StatusError:  # the server answers the 400; for matching it is a list
-        return False

@@ -164,12 +164,6 @@ def _status(err: errors.StatusError) -> Response:
     return _json(err.body(), err.code, headers)
 
 
-def parse_bool(value: str | None, name: str) -> bool:
-    """A boolean query parameter (``name`` kept for the callers' readability): see
-    :mod:`gitops.localcluster.params`."""
-    return params.query_bool(value)
-
-
 @dataclass
 class Route:
     group: str
@@ -415,7 +409,7 @@ class ClusterApp:
         if method == "GET":
             if route.name:
                 return "get"
-            return "watch" if parse_bool(query.get("watch"), "watch") else "list"
+            return "watch" if params.query_bool(query.get("watch")) else "list"
         return {
             "POST": "create",
             "PUT": "update",
@@ -600,7 +594,7 @@ class ClusterApp:
             raise errors.bad_request(
                 f'fieldValidation: Unsupported value: "{fv}": supported values: "Ignore", "Strict", "Warn"'
             )
-        force = parse_bool(query.get("force"), "force") if "force" in query else False
+        force = params.query_bool(query.get("force"))
         return WriteOptions(
             manager=manager if manager else ("" if apply else manager_from_user_agent(ua)),
             dry_run=dry_run,
@@ -725,7 +719,7 @@ class ClusterApp:
         if "propagationPolicy" in query:
             options["propagationPolicy"] = query["propagationPolicy"]
         if "orphanDependents" in query:
-            options["orphanDependents"] = parse_bool(query["orphanDependents"], "orphanDependents")
+            options["orphanDependents"] = params.query_bool(query["orphanDependents"])
         if "gracePeriodSeconds" in query:  # the Python client sends it as a query parameter
             try:
                 options["gracePeriodSeconds"] = int(query["gracePeriodSeconds"])
@@ -872,7 +866,7 @@ class ClusterApp:
 
     def _watch(self, request: Request, rt: ResourceType, ns: str, query: dict[str, str]) -> Response:
         ls, fs = self._selectors(rt, query)
-        bookmarks = parse_bool(query.get("allowWatchBookmarks"), "allowWatchBookmarks")
+        bookmarks = params.query_bool(query.get("allowWatchBookmarks"))
         timeout_raw = query.get("timeoutSeconds") or ""
         timeout = float(timeout_raw) if timeout_raw.isdigit() else 1800.0
         rv_param = query.get("resourceVersion") or ""
