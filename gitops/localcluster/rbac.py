@@ -73,20 +73,6 @@ class Attributes:
     namespace: str = ""
     name: str = ""
 
-    def with_verb(self, verb: str) -> Attributes:
-        return Attributes(
-            self.user,
-            verb,
-            self.resource_request,
-            self.path,
-            self.api_group,
-            self.api_version,
-            self.resource,
-            self.subresource,
-            self.namespace,
-            self.name,
-        )
-
 
 def _field_selector_name(selector: str) -> str:
     """The name a field selector requires exactly (``fields.Selector.RequiresExactMatch``), or ""."""

@@ -20,7 +20,7 @@ import time
 from collections import Counter, deque
 from collections.abc import AsyncIterator
 from contextvars import ContextVar
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs
@@ -656,7 +656,7 @@ class ClusterApp:
             ):
                 # An apply that creates needs create as well (handlers/patch.go: the patcher's
                 # createValidation is withAuthorization(..., createAuthorizerAttributes)).
-                allowed, reason = self.authorizer.authorize(attrs.with_verb("create"))
+                allowed, reason = self.authorizer.authorize(replace(attrs, verb="create"))
                 if not allowed:
                     raise rbac.forbidden_create_on_update(attrs, reason)
             if "force" in query and patch_type != "apply":
