@@ -583,8 +583,8 @@ def rules_review(authorizer: Authorizer | None, user: UserInfo, body: Any) -> di
     if not namespace:
         raise errors.bad_request("no namespace on request")
     if authorizer is None:
-        resource_rules = [{k: list(v) for k, v in r.items()} for r in _ALWAYS_ALLOW_RESOURCE_RULES]
-        non_resource_rules = [{k: list(v) for k, v in r.items()} for r in _ALWAYS_ALLOW_NON_RESOURCE_RULES]
+        resource_rules = _copy_rules(_ALWAYS_ALLOW_RESOURCE_RULES)
+        non_resource_rules = _copy_rules(_ALWAYS_ALLOW_NON_RESOURCE_RULES)
         incomplete, evaluation_error = False, ""
     else:
         resource_rules, non_resource_rules, incomplete, evaluation_error = authorizer.rules_for(
