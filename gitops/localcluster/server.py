@@ -246,7 +246,9 @@ class ClusterApp:
         ua = request.headers.get("user-agent", "")
         route = parse_resource_path(parts)
         try:
-            query = {k: v[-1] for k, v in parse_qs(request.url.query, keep_blank_values=True).items()}
+            # A repeated parameter means its first value: metav1's ParameterCodec converts
+            # []string to a scalar with (*in)[0] (runtime/conversion.go).
+            query = {k: v[0] for k, v in parse_qs(request.url.query, keep_blank_values=True).items()}
             if route is None:
                 return await self._recorded_non_resource(request, parts, query, ua)
             return await self._resource(request, route, query, ua)

@@ -268,7 +268,16 @@ def test_fuzzed_requests_always_get_an_answer(
 
 @pytest.mark.parametrize(
     ("value", "watches"),
-    [("yes", True), ("", True), ("t", True), ("1", True), ("0", False), ("FALSE", False), ("false", False)],
+    [
+        ("yes", True),
+        ("", True),
+        ("t", True),
+        ("1", True),
+        ("0", False),
+        ("FALSE", False),
+        ("false", False),
+        ("0&watch=true", False),
+    ],
 )
 def test_query_booleans_are_decoded_as_metav1_does(http: httpx.Client, value: str, watches: bool) -> None:
     # apimachinery pkg/runtime/conversion.go Convert_Slice_string_To_bool: only "0" and "false"
