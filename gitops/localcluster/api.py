@@ -55,6 +55,10 @@ class WriteOptions:
     dry_run: bool = False
     field_validation: str = "Warn"  # Strict, Warn or Ignore
     force: bool = False
+    # Called when a server-side apply is about to create the object; raises to refuse it. The
+    # apiserver's createValidation of a patch (handlers/patch.go: withAuthorization with the
+    # create attributes), so the server asks for create only when the object is missing.
+    check_create: Callable[[], None] | None = None
 
 
 @dataclass
@@ -338,6 +342,8 @@ class Api:
                     else {"name": name, "kind": rt.plural, "causes": exc.causes()},
                 ) from exc
             if old is None:
+                if opts.check_create is not None:
+                    opts.check_create()
                 merged.get("metadata", {}).pop("resourceVersion", None)
                 result = self.create(rt, namespace, merged, opts, applied=True)
             else:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import functools
 import threading
 import time
 from collections import Counter, deque
@@ -275,6 +276,12 @@ class ClusterApp:
         if not allowed:
             raise rbac.forbidden(attrs, reason)
         return attrs
+
+    def _authorize_create(self, attrs: rbac.Attributes) -> None:
+        """403 unless the user may also create: an apply that creates needs create as well."""
+        allowed, reason = self.authorizer.authorize(replace(attrs, verb="create"))
+        if not allowed:
+            raise rbac.forbidden_create_on_update(attrs, reason)
 
     async def _auth_resource(
         self, request: Request, route: Route, verb: str, attrs: rbac.Attributes | None
@@ -650,17 +657,8 @@ class ClusterApp:
                 raise errors.unsupported_media_type(ctype, list(_PATCH_TYPES)[:4])
             body = await self._body(request, ctype)
             opts = self._write_options(query, ua, dry_run, apply=patch_type == "apply")
-            if (
-                patch_type == "apply"
-                and attrs is not None
-                and not route.subresource
-                and api.store.get((rt.group, rt.plural), (ns if rt.namespaced else "", route.name)) is None
-            ):
-                # An apply that creates needs create as well (handlers/patch.go: the patcher's
-                # createValidation is withAuthorization(..., createAuthorizerAttributes)).
-                allowed, reason = self.authorizer.authorize(replace(attrs, verb="create"))
-                if not allowed:
-                    raise rbac.forbidden_create_on_update(attrs, reason)
+            if patch_type == "apply" and attrs is not None and not route.subresource:
+                opts.check_create = functools.partial(self._authorize_create, attrs)
             if "force" in query and patch_type != "apply":
                 opts.force = True
             if route.subresource == "scale":
