@@ -25,14 +25,11 @@ gitops_leader                                   gauge     (1 = this replica hold
 
 from __future__ import annotations
 
-import contextlib
-import threading
 from collections.abc import Mapping
 from enum import Enum
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import choose_encoder
-from prometheus_client.metrics import MetricWrapperBase
 
 from gitops.daemon import webhooks
 from gitops.model import HealthState
@@ -107,27 +104,16 @@ class Metrics:
         self._leader = Gauge(
             "gitops_leader", "1 when this replica is the leader and syncs, else 0.", registry=r
         )
-        # label sets recorded per app, so forget_app() can drop an app's series
-        self._app_labels: dict[str, set[tuple[MetricWrapperBase, tuple[str, ...]]]] = {}
-        self._lock = threading.Lock()
         # every provider/outcome pair starts at 0, so rate() and alerts see the series at once
         for provider in webhooks.PROVIDERS:
             for outcome in webhooks.Outcome:
                 self._webhooks.labels(provider, outcome.value)
-
-    def _app_series(self, app: str, *metrics: MetricWrapperBase, extra: tuple[str, ...] = ()) -> None:
-        with self._lock:
-            known = self._app_labels.setdefault(app, set())
-            for metric in metrics:
-                known.add((metric, (app, *extra)))
 
     def sync_finished(self, app: str, result: object, trigger: object, seconds: float) -> None:
         """One sync ended; ``result`` and ``trigger`` are SyncResult/Trigger (or their values)."""
         res, trig = _label(result), _label(trigger)
         self._syncs.labels(app, res, trig).inc()
         self._sync_duration.labels(app).observe(max(0.0, seconds))
-        self._app_series(app, self._syncs, extra=(res, trig))
-        self._app_series(app, self._sync_duration)
 
     def objects(self, app: str, counts: Mapping[str, int]) -> None:
         """The app's objects by health (HealthState values as keys). Every known health state
@@ -137,20 +123,16 @@ class Metrics:
             seen.setdefault(state.value, 0)
         for health, n in seen.items():
             self._objects.labels(app, health).set(n)
-            self._app_series(app, self._objects, extra=(health,))
 
     def drift(self, app: str, drifted: bool) -> None:
         self._drift.labels(app).set(1 if drifted else 0)
-        self._app_series(app, self._drift)
 
     def last_success(self, app: str, epoch: float) -> None:
         """``epoch``: Unix time the last successful sync finished."""
         self._last_success.labels(app).set(epoch)
-        self._app_series(app, self._last_success)
 
     def git_fetch(self, app: str, seconds: float, ok: bool) -> None:
         self._fetch_duration.labels(app).observe(max(0.0, seconds))
-        self._app_series(app, self._fetch_duration, self._fetch_errors)
         if not ok:
             self._fetch_errors.labels(app).inc()
 
@@ -163,18 +145,9 @@ class Metrics:
 
     def condition(self, app: str, blocked: bool) -> None:
         self._condition.labels(app).set(1 if blocked else 0)
-        self._app_series(app, self._condition)
 
     def leader(self, is_leader: bool) -> None:
         self._leader.set(1 if is_leader else 0)
-
-    def forget_app(self, app: str) -> None:
-        """Drop every series of an app that left the config, so dashboards stop showing it."""
-        with self._lock:
-            series = self._app_labels.pop(app, set())
-        for metric, labels in series:
-            with contextlib.suppress(KeyError):  # never recorded (no fetch error yet)
-                metric.remove(*labels)
 
     def render(self, accept: str = "") -> tuple[bytes, str]:
         """The exposition (body, content type): the Prometheus text format, or OpenMetrics

@@ -98,22 +98,6 @@ def test_each_metrics_owns_its_registry() -> None:
     assert value(b, "gitops_drift", app="web") is None
 
 
-def test_forget_app_drops_its_series_only() -> None:
-    m = Metrics()
-    for app in ("web", "api"):
-        m.sync_finished(app, "Succeeded", "poll", 1.0)
-        m.objects(app, {"Healthy": 1})
-        m.drift(app, False)
-        m.last_success(app, 1.0)
-        m.git_fetch(app, 0.1, True)
-        m.condition(app, False)
-    m.forget_app("web")
-    names = {dict(labels).get("app") for (_, labels) in samples(m)}
-    assert "web" not in names and "api" in names
-    m.forget_app("web")  # twice is harmless
-    m.forget_app("never-seen")
-
-
 def test_openmetrics_when_asked() -> None:
     m = Metrics()
     body, content_type = m.render("application/openmetrics-text; version=1.0.0")
