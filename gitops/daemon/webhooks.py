@@ -51,6 +51,7 @@ Errors::
 from __future__ import annotations
 
 import collections
+import functools
 import hashlib
 import hmac
 import json
@@ -58,7 +59,7 @@ import os
 import re
 import threading
 import urllib.parse
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
@@ -74,17 +75,6 @@ DELIVERY_HEADER = "X-Gitops-Delivery"
 """Header carrying a unique id per delivery (optional; enables replay protection)."""
 SIGNATURE_PREFIX = "sha256="
 GENERIC_CONTENT_TYPE = "application/json"
-
-PROVIDERS: tuple[str, ...] = (
-    "github",
-    "gitlab",
-    "gitea",
-    "forgejo",
-    "bitbucket",
-    "bitbucket-server",
-    "generic",
-)
-"""Every webhook endpoint, ``/webhooks/<provider>``."""
 
 _ZERO_SHA = re.compile(r"^0+$")
 _MAX_DELIVERY_ID = 200  # longer ids are cut: they are only dedupe keys and log fields
@@ -175,7 +165,8 @@ class _Headers:
         return name.lower() in self._h
 
 
-def _check_prefixed_hmac(header: str, value: str, body: bytes, secret: str) -> None:
+def _check_prefixed_hmac(header: str, h: _Headers, body: bytes, secret: str) -> None:
+    value = h.get(header)
     if not value:
         raise Unauthorized(f"unsigned delivery: the {header} header is missing")
     algo, sep, digest = value.partition("=")
@@ -185,57 +176,35 @@ def _check_prefixed_hmac(header: str, value: str, body: bytes, secret: str) -> N
         raise Unauthorized(f"{header} does not match the body signed with the configured secret")
 
 
-def _check_bare_hmac(header: str, value: str, body: bytes, secret: str) -> None:
+def _check_gitea_hmac(h: _Headers, body: bytes, secret: str) -> None:
+    # Forgejo sends both headers with the same value; when X-Forgejo-Signature is present it
+    # is the one checked, so a bad one is not rescued by the other.
+    header = "X-Forgejo-Signature" if h.has("X-Forgejo-Signature") else "X-Gitea-Signature"
+    value = h.get(header)
     if not value:
         raise Unauthorized(f"unsigned delivery: the {header} header is missing")
     if not hmac.compare_digest(value.lower().encode(), _hmac_hex(body, secret).encode()):
         raise Unauthorized(f"{header} does not match the body signed with the configured secret")
 
 
+def _check_gitlab_token(h: _Headers, body: bytes, secret: str) -> None:
+    token = h.get("X-Gitlab-Token")
+    if not token:
+        raise Unauthorized("unsigned delivery: the X-Gitlab-Token header is missing")
+    if not hmac.compare_digest(token.encode(), secret.encode()):
+        raise Unauthorized("X-Gitlab-Token does not match the configured secret")
+
+
 def verify(provider: str, headers: Mapping[str, str], body: bytes, secret: str) -> None:
     """Raise :class:`Unauthorized` unless ``body`` carries ``provider``'s valid signature (or,
     for GitLab, token) for ``secret``. Comparisons are constant-time; messages name the header,
     never its value."""
-    h = _Headers(headers)
-    if provider == "github":
-        _check_prefixed_hmac("X-Hub-Signature-256", h.get("X-Hub-Signature-256"), body, secret)
-    elif provider in ("gitea", "forgejo"):
-        # Forgejo sends both headers with the same value; when X-Forgejo-Signature is present it
-        # is the one checked, so a bad one is not rescued by the other.
-        if h.has("X-Forgejo-Signature"):
-            _check_bare_hmac("X-Forgejo-Signature", h.get("X-Forgejo-Signature"), body, secret)
-        else:
-            _check_bare_hmac("X-Gitea-Signature", h.get("X-Gitea-Signature"), body, secret)
-    elif provider == "gitlab":
-        token = h.get("X-Gitlab-Token")
-        if not token:
-            raise Unauthorized("unsigned delivery: the X-Gitlab-Token header is missing")
-        if not hmac.compare_digest(token.encode(), secret.encode()):
-            raise Unauthorized("X-Gitlab-Token does not match the configured secret")
-    elif provider in ("bitbucket", "bitbucket-server"):
-        _check_prefixed_hmac("X-Hub-Signature", h.get("X-Hub-Signature"), body, secret)
-    elif provider == "generic":
-        _check_prefixed_hmac(SIGNATURE_HEADER, h.get(SIGNATURE_HEADER), body, secret)
-    else:
-        raise ValueError(f"unknown webhook provider {provider!r}")
-
-
-_DELIVERY_HEADERS: dict[str, tuple[str, ...]] = {
-    "github": ("X-GitHub-Delivery",),
-    "gitea": ("X-Forgejo-Delivery", "X-Gitea-Delivery"),
-    "forgejo": ("X-Forgejo-Delivery", "X-Gitea-Delivery"),
-    # the event UUID is shared by every hook the event fires and kept on retries; the
-    # Idempotency-Key (GitLab 17.4+) is kept on retries of one hook
-    "gitlab": ("X-Gitlab-Event-UUID", "Idempotency-Key"),
-    "bitbucket": ("X-Request-UUID",),
-    "bitbucket-server": ("X-Request-Id",),
-    "generic": (DELIVERY_HEADER,),
-}
+    _provider(provider).verify(_Headers(headers), body, secret)
 
 
 def delivery_id(provider: str, headers: Mapping[str, str]) -> str:
     """The provider's id of this delivery, "" when it sends none."""
-    return _Headers(headers).get(*_DELIVERY_HEADERS[provider])[:_MAX_DELIVERY_ID]
+    return _Headers(headers).get(*_provider(provider).delivery_headers)[:_MAX_DELIVERY_ID]
 
 
 # --- payloads ---------------------------------------------------------------------------------
@@ -480,21 +449,50 @@ def _parse_generic(h: _Headers, body: bytes, delivery: str) -> Event:
 def parse(provider: str, headers: Mapping[str, str], body: bytes) -> Event:
     """What a (verified) delivery to ``/webhooks/<provider>`` announces. Raises
     :class:`BadPayload` naming what is wrong when the body does not fit the announced event."""
-    h = _Headers(headers)
-    delivery = delivery_id(provider, headers)
-    if provider == "github":
-        return _parse_github(h, body, delivery)
-    if provider in ("gitea", "forgejo"):
-        return _parse_gitea(provider, h, body, delivery)
-    if provider == "gitlab":
-        return _parse_gitlab(h, body, delivery)
-    if provider == "bitbucket":
-        return _parse_bitbucket(h, body, delivery)
-    if provider == "bitbucket-server":
-        return _parse_bitbucket_server(h, body, delivery)
-    if provider == "generic":
-        return _parse_generic(h, body, delivery)
-    raise ValueError(f"unknown webhook provider {provider!r}")
+    return _provider(provider).parse(_Headers(headers), body, delivery_id(provider, headers))
+
+
+# --- the providers ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Provider:
+    """What one endpoint checks and reads: its signature, its delivery-id headers (first
+    present wins) and its payload parser (headers, body, delivery id)."""
+
+    verify: Callable[[_Headers, bytes, str], None]
+    delivery_headers: tuple[str, ...]
+    parse: Callable[[_Headers, bytes, str], Event]
+
+
+_GITEA_DELIVERY = ("X-Forgejo-Delivery", "X-Gitea-Delivery")
+_HUB_SIGNATURE = functools.partial(_check_prefixed_hmac, "X-Hub-Signature")  # both Bitbuckets
+
+_PROVIDERS: dict[str, _Provider] = {
+    "github": _Provider(
+        functools.partial(_check_prefixed_hmac, "X-Hub-Signature-256"), ("X-GitHub-Delivery",), _parse_github
+    ),
+    # the event UUID is shared by every hook the event fires and kept on retries; the
+    # Idempotency-Key (GitLab 17.4+) is kept on retries of one hook
+    "gitlab": _Provider(_check_gitlab_token, ("X-Gitlab-Event-UUID", "Idempotency-Key"), _parse_gitlab),
+    "gitea": _Provider(_check_gitea_hmac, _GITEA_DELIVERY, functools.partial(_parse_gitea, "gitea")),
+    "forgejo": _Provider(_check_gitea_hmac, _GITEA_DELIVERY, functools.partial(_parse_gitea, "forgejo")),
+    "bitbucket": _Provider(_HUB_SIGNATURE, ("X-Request-UUID",), _parse_bitbucket),
+    "bitbucket-server": _Provider(_HUB_SIGNATURE, ("X-Request-Id",), _parse_bitbucket_server),
+    "generic": _Provider(
+        functools.partial(_check_prefixed_hmac, SIGNATURE_HEADER), (DELIVERY_HEADER,), _parse_generic
+    ),
+}
+
+PROVIDERS: tuple[str, ...] = tuple(_PROVIDERS)
+"""Every webhook endpoint, ``/webhooks/<provider>``."""
+
+
+def _provider(name: str) -> _Provider:
+    try:
+        return _PROVIDERS[name]
+    except KeyError:
+        raise ValueError(f"unknown webhook provider {name!r}") from None
 
 
 # --- matching ---------------------------------------------------------------------------------
