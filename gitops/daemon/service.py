@@ -57,9 +57,10 @@ _HEX = frozenset("0123456789abcdef")
 
 
 def _is_commit(revision: str) -> bool:
-    """A full commit SHA (a pinned commit, or what ls-remote answered; not a plain dir's
-    ``dir:`` revision)."""
-    return len(revision) == 40 and set(revision) <= _HEX
+    """A full commit SHA, SHA-1 or SHA-256, in either case, as gitops.git reads a pinned
+    revision (a pinned commit, or what ls-remote answered; not a plain dir's ``dir:``
+    revision)."""
+    return len(revision) in (40, 64) and set(revision.lower()) <= _HEX
 
 
 @dataclass(frozen=True)
@@ -420,7 +421,8 @@ class Daemon:
     def _ls_remote(self, st: _State) -> str | None:
         app = st.app
         if _is_commit(app.revision):
-            return app.revision  # a pinned commit never moves
+            # a pinned commit never moves; lower case, as history records the synced one
+            return app.revision.lower()
         started = time.monotonic()
         try:
             sha = self.engine.source.ls_remote(app.repo, app.revision)
