@@ -515,8 +515,6 @@ class Daemon:
                 )
                 outcome = self.engine.sync(target, options)
         except errors.GitopsError as exc:  # only the history itself raises
-            with self._lock:
-                st.cancel = None
             self._blocked(st, f"history: {exc}")
             return
         finally:
