@@ -130,7 +130,7 @@ def post(url: str, repository: str, update: Update, secret: str | None, timeout:
     """POST one update; (answered 2xx, a one-line account for the user)."""
     body = payload(repository, update)
     headers = {
-        "Content-Type": "application/json",
+        "Content-Type": webhooks.GENERIC_CONTENT_TYPE,
         webhooks.DELIVERY_HEADER: str(uuid.uuid4()),
         "User-Agent": "gitops-notify",
     }
