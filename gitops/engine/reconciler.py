@@ -240,15 +240,18 @@ class Engine:
         if problems:
             raise errors.ConfigError("\n".join(problems))
 
-    def live(self, app: App, desired: Sequence[Resource]) -> dict[ResourceKey, dict[str, Any]]:
-        """Step 3: the app's objects, one LIST per kind used now or in the last recorded sync.
+    def live(
+        self, app: App, desired: Sequence[Resource], *, past_kinds: bool = True
+    ) -> dict[ResourceKey, dict[str, Any]]:
+        """Step 3: the app's objects, one LIST per kind used now or in the last recorded sync
+        (``past_kinds`` False: the kinds of ``desired`` only, for a plan that prunes nothing).
 
         An app confined to ``allowedNamespaces`` LISTs a namespaced kind once per allowed
         namespace instead of across the cluster: it may be running with only namespaced RBAC
         (the Helm chart's default Roles), which cannot list across namespaces; an object in
         another namespace is not the app's anyway (the plan refuses it)."""
         kinds = {(r.key.group, r.key.kind) for r in desired}
-        if self.history is not None:
+        if self.history is not None and past_kinds:
             kinds |= self.history.last_kinds(app.name)
         selector = f"{pruning.TRACKING_LABEL}={app.name}"
         found: dict[ResourceKey, dict[str, Any]] = {}
@@ -313,38 +316,32 @@ class Engine:
         self, app: App, rendered: Rendered, options: SyncOptions | None = None, *, partial: bool = False
     ) -> Plan:
         """Step 4. ``partial``: ``rendered`` is part of the app (an auto-rollback's workloads):
-        its diffs do not replace the app's memo of its last full plan."""
+        only its kinds are LISTed, nothing is pruned nor listed as a prune candidate, and its
+        diffs do not replace the app's memo of its last full plan."""
         opts = options or SyncOptions()
         # The rollout policy is part of the desired state (refused here, before any write).
         desired = rollout.with_strategy(rendered.resources, app.rollout)
-        live = self.live(app, desired)
-        if partial:
-            return plan_mod.plan(
-                desired,
-                live,
-                app=app.name,
-                manager=app.manager,
-                prune=False,
-                allow_empty=True,
-                prune_allowed_kinds=app.prune_kinds,
-                ignore=app.ignore_differences,
-            )
-        with self._memos_lock:
-            memo = self._memos.setdefault(app.name, plan_mod.DiffMemo())
+        live = self.live(app, desired, past_kinds=not partial)
+        memo = None
+        if not partial:
+            with self._memos_lock:
+                memo = self._memos.setdefault(app.name, plan_mod.DiffMemo())
         try:
-            return plan_mod.plan(
+            planned = plan_mod.plan(
                 desired,
                 live,
                 app=app.name,
                 manager=app.manager,
-                prune=app.prune if opts.prune is None else opts.prune,
-                allow_empty=app.allow_empty if opts.allow_empty is None else opts.allow_empty,
+                prune=not partial and (app.prune if opts.prune is None else opts.prune),
+                allow_empty=partial or (app.allow_empty if opts.allow_empty is None else opts.allow_empty),
                 prune_allowed_kinds=app.prune_kinds,
                 ignore=app.ignore_differences,
                 memo=memo,
             )
         finally:
-            memo.rotate()
+            if memo is not None:
+                memo.rotate()
+        return replace(planned, prune=()) if partial else planned
 
     # ------------------------------------------------------------------------------- sync
 
@@ -483,10 +480,7 @@ class Engine:
                 subject=rendered.subject,
             )
             secrets = _secret_values(rendered.resources)
-            if only is not None:
-                outcome_plan = replace(self.plan(app, rendered, opts, partial=True), prune=())
-            else:
-                outcome_plan = self.plan(app, rendered, opts)
+            outcome_plan = self.plan(app, rendered, opts, partial=only is not None)
             executed = self._execute(outcome_plan, app, opts, secrets)
             changes = executed.changes
             if executed.failed:
