@@ -436,11 +436,12 @@ class Engine:
         *,
         auto_rollback: bool = False,
         describe: Callable[[SyncResult], str] | None = None,
-        only: frozenset[ResourceKey] | None = None,
+        partial: bool = False,
     ) -> SyncOutcome:
         """One recorded sync of what ``produce`` returns (rendered from Git, or restored from
-        history): begin, plan, execute, finish. ``only``: apply just these objects and prune
-        nothing (an auto-rollback); its entry then keeps no manifests, as it is no full state.
+        history): begin, plan, execute, finish. ``partial``: what ``produce`` returns is part of
+        the app (an auto-rollback's workloads): it is applied and nothing is pruned; its entry
+        then keeps no manifests, as it is no full state.
         ``describe`` gives the record's message from its result."""
         started = _now()
         record = SyncRecord(
@@ -480,7 +481,7 @@ class Engine:
                 subject=rendered.subject,
             )
             secrets = _secret_values(rendered.resources)
-            outcome_plan = self.plan(app, rendered, opts, partial=only is not None)
+            outcome_plan = self.plan(app, rendered, opts, partial=partial)
             executed = self._execute(outcome_plan, app, opts, secrets)
             changes = executed.changes
             if executed.failed:
@@ -489,7 +490,7 @@ class Engine:
             else:
                 result = SyncResult.NO_CHANGE if outcome_plan.is_noop else SyncResult.SUCCEEDED
                 error = ""
-                if only is None:
+                if not partial:
                     # The key file is made on first use: only for an app that stores Secrets.
                     has_secrets = any(
                         restore.is_secret(o.key) for p in outcome_plan.phases for o in p.objects
@@ -613,7 +614,7 @@ class Engine:
             rollback_opts,
             produce,
             describe=describe,
-            only=frozenset(r.key for r in resources),
+            partial=True,
         )
 
     def _execute(self, plan: Plan, app: App, opts: SyncOptions, secrets: list[str]) -> _Executed:
