@@ -142,8 +142,11 @@ class SyncOutcome:
     plan: Plan | None = None
     stopped_by: type[errors.GitopsError] | None = None
     rollback: SyncOutcome | None = None
-    rolled_back_from: str = ""
     cancelled: bool = False
+
+    @property
+    def rolled_back_from(self) -> str:
+        return self.record.revision if self.rollback is not None else ""
 
     @property
     def exit_code(self) -> int:
@@ -530,11 +533,7 @@ class Engine:
             record, outcome_plan, stopped_by, cancelled=bool(executed and executed.cancelled)
         )
         if prepared is not None and prepared.target is not None and prepared.resources:
-            outcome = replace(
-                outcome,
-                rollback=self._auto_rollback(app, opts, prepared, record),
-                rolled_back_from=record.revision,
-            )
+            outcome = replace(outcome, rollback=self._auto_rollback(app, opts, prepared, record))
         return outcome
 
     def _prepare_auto_rollback(
