@@ -61,6 +61,31 @@ _OUTPUT_OPTION = click.option(
 )
 
 
+# What every command that works with a cluster and the history takes: what _connect reads,
+# and how the outcome is printed.
+_CONNECTION_OPTIONS: list[_Decorator] = [
+    _file_option("--kubeconfig", help="Kubeconfig (default: $KUBECONFIG or ~/.kube/config)."),
+    click.option("--context", help="Kubeconfig context."),
+    click.option("--in-cluster", is_flag=True, help="Use the pod's service account."),
+    click.option("--local", is_flag=True, help="Use the embedded local cluster (no Kubernetes needed)."),
+    _file_option("--local-state", help="State file of the local cluster [default: the user state dir]."),
+    _HISTORY_DB_OPTION,
+    _OUTPUT_OPTION,
+    click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors."),
+]
+
+
+def _with(options: list[_Decorator], f: Callable[..., Any]) -> Callable[..., Any]:
+    """``f`` with ``options``, listed in ``--help`` in their order."""
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
+def _connection_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    return _with(_CONNECTION_OPTIONS, f)
+
+
 def _app_options(f: Callable[..., Any]) -> Callable[..., Any]:
     options: list[_Decorator] = [
         click.argument("source", required=False),
@@ -88,18 +113,9 @@ def _app_options(f: Callable[..., Any]) -> Callable[..., Any]:
             "config_file",
             help="Apps config file [default: ./gitops.yaml when present and no SOURCE is given].",
         ),
-        _file_option("--kubeconfig", help="Kubeconfig (default: $KUBECONFIG or ~/.kube/config)."),
-        click.option("--context", help="Kubeconfig context."),
-        click.option("--in-cluster", is_flag=True, help="Use the pod's service account."),
-        click.option("--local", is_flag=True, help="Use the embedded local cluster (no Kubernetes needed)."),
-        _file_option("--local-state", help="State file of the local cluster [default: the user state dir]."),
-        _HISTORY_DB_OPTION,
-        _OUTPUT_OPTION,
-        click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors."),
+        *_CONNECTION_OPTIONS,
     ]
-    for option in reversed(options):
-        f = option(f)
-    return f
+    return _with(options, f)
 
 
 @contextlib.contextmanager
@@ -359,14 +375,7 @@ def _print_outcome(console: Console, outcome: SyncOutcome, output: str, verbose:
     help="Apps config file (the app's prune rules, rollout policy ...) [default: ./gitops.yaml if it"
     " has APP, else the settings of the app's newest sync, which history keeps].",
 )
-@_file_option("--kubeconfig", help="Kubeconfig (default: $KUBECONFIG or ~/.kube/config).")
-@click.option("--context", help="Kubeconfig context.")
-@click.option("--in-cluster", is_flag=True, help="Use the pod's service account.")
-@click.option("--local", is_flag=True, help="Use the embedded local cluster (no Kubernetes needed).")
-@_file_option("--local-state", help="State file of the local cluster [default: the user state dir].")
-@_HISTORY_DB_OPTION
-@_OUTPUT_OPTION
-@click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
+@_connection_options
 @click.option(
     "--prune/--no-prune",
     default=None,
