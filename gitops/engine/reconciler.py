@@ -38,6 +38,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import copy
+import functools
 import logging
 import threading
 import time
@@ -220,9 +221,10 @@ class Engine:
                 root, app_path, manifests.LoadOptions(helm_release=app.name, helm_namespace=app.namespace)
             )
             commit = checkout.commit
-        resources = manifests.validate(
-            loaded, scope=self.cluster.scope, default_namespace=app.namespace, schema=schema
-        )
+        # Asked once per kind, not per object: a kind the server does not know yet (its CRD is
+        # in this set) re-discovers at every miss.
+        scope = functools.cache(self.cluster.scope)
+        resources = manifests.validate(loaded, scope=scope, default_namespace=app.namespace, schema=schema)
         self._check_scope(app, resources)
         return Rendered(commit.sha, commit.author, commit.date, commit.subject, tuple(resources))
 
@@ -256,18 +258,23 @@ class Engine:
         kinds = {(r.key.group, r.key.kind) for r in desired}
         if self.history is not None and past_kinds:
             kinds |= self.history.last_kinds(app.name)
+        # Discovery once for all kinds, re-discovered once when one is unknown (new CRDs), as
+        # resource_for does for one: asking it per kind and per object re-discovered per miss.
+        discovered = self.cluster.resources()
+        if not kinds <= discovered.keys():
+            discovered = self.cluster.resources(refresh=True)
         selector = f"{pruning.TRACKING_LABEL}={app.name}"
         found: dict[ResourceKey, dict[str, Any]] = {}
 
         def scopes(gk: tuple[str, str], wanted: Sequence[str] = ()) -> list[str]:
-            res = self.cluster.resource_for(*gk)
+            res = discovered.get(gk)
             if not app.allowed_namespaces or res is None or not res.namespaced:
                 return [""]
             return (
                 sorted(set(wanted) & set(app.allowed_namespaces)) if wanted else list(app.allowed_namespaces)
             )
 
-        listings = [(gk, ns) for gk in sorted(kinds) for ns in scopes(gk)]
+        listings = [(gk, ns) for gk in sorted(kinds) if gk in discovered for ns in scopes(gk)]
 
         def one_list(item: tuple[tuple[str, str], str]) -> list[dict[str, Any]]:
             (group, kind), ns = item
@@ -280,16 +287,10 @@ class Engine:
         # Desired objects missing from the labelled LISTs may exist without our label (adoption).
         # A few are looked up one by one; many of one kind (a first sync) cost one unfiltered
         # LIST of that kind instead of a GET each.
-        # (An unknown kind is asked about once, not once per object: each miss re-discovers.)
         missing: dict[tuple[str, str], list[ResourceKey]] = {}
-        served: dict[tuple[str, str], bool] = {}
         for r in desired:
             gk = (r.key.group, r.key.kind)
-            if r.key in found:
-                continue
-            if gk not in served:
-                served[gk] = self.cluster.resource_for(*gk) is not None
-            if served[gk]:
+            if r.key not in found and gk in discovered:
                 missing.setdefault(gk, []).append(r.key)
 
         def adopt(gk: tuple[str, str]) -> list[tuple[ResourceKey, dict[str, Any]]]:
