@@ -163,10 +163,6 @@ class Gate:
         self._cancelled = threading.Event()
         self._reason = "a newer revision arrived"
 
-    @property
-    def cancelled(self) -> bool:
-        return self._cancelled.is_set()
-
     def cancel(self, reason: str = "") -> None:
         """Stop every wait now (and any later one at once); ``reason`` says why (default: a
         newer revision arrived), in each cancelled verdict's message."""
