@@ -48,19 +48,10 @@ from gitops.daemon.interface import AppStatus, Push
 from gitops.daemon.metrics import Metrics
 from gitops.engine import Engine, SyncOptions
 from gitops.engine.reconciler import Rendered, SyncOutcome
-from gitops.git import redact_url
+from gitops.git import is_full_sha, redact_url
 from gitops.model import Action, ResourceKey, SyncRecord, Trigger
 
 log = logging.getLogger("gitops.daemon")
-
-_HEX = frozenset("0123456789abcdef")
-
-
-def _is_commit(revision: str) -> bool:
-    """A full commit SHA, SHA-1 or SHA-256, in either case, as gitops.git reads a pinned
-    revision (a pinned commit, or what ls-remote answered; not a plain dir's ``dir:``
-    revision)."""
-    return len(revision) in (40, 64) and set(revision.lower()) <= _HEX
 
 
 @dataclass(frozen=True)
@@ -420,7 +411,7 @@ class Daemon:
 
     def _ls_remote(self, st: _State) -> str | None:
         app = st.app
-        if _is_commit(app.revision):
+        if is_full_sha(app.revision):
             # a pinned commit never moves; lower case, as history records the synced one
             return app.revision.lower()
         started = time.monotonic()
@@ -505,7 +496,7 @@ class Daemon:
             st.syncing_revision = st.tracked
             # Sync exactly the commit polled, not whatever the branch points to by the time
             # the engine fetches: what is being synced (and may be overtaken) is then known.
-            target = dataclasses.replace(app, revision=st.tracked) if _is_commit(st.tracked) else app
+            target = dataclasses.replace(app, revision=st.tracked) if is_full_sha(st.tracked) else app
         started = time.monotonic()
         try:
             with logs.context(trigger=trigger.value):

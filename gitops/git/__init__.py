@@ -20,6 +20,6 @@ parsing, redaction), ``localdir`` (plain directories), ``options``.
 
 from gitops.git.options import Commit, GitOptions
 from gitops.git.remote import redact_url, resolve_local
-from gitops.git.source import Checkout, Source
+from gitops.git.source import Checkout, Source, is_full_sha
 
-__all__ = ["Checkout", "Commit", "GitOptions", "Source", "redact_url", "resolve_local"]
+__all__ = ["Checkout", "Commit", "GitOptions", "Source", "is_full_sha", "redact_url", "resolve_local"]

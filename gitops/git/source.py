@@ -57,6 +57,14 @@ from gitops.git import remote as remote_
 log = logging.getLogger("gitops.git")
 
 _FULL_SHA = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+
+
+def is_full_sha(revision: str) -> bool:
+    """Whether ``revision`` is a full commit id, SHA-1 or SHA-256, in either case: what a
+    revision pinned to a commit is read as (it is used as the commit, never looked up)."""
+    return _FULL_SHA.fullmatch(revision.strip().lower()) is not None
+
+
 _SHORT_SHA = re.compile(r"[0-9a-f]{4,63}")
 _AUTH_FAILURE = re.compile(
     r"authentication failed|could not read (username|password)|terminal prompts disabled"
@@ -188,7 +196,7 @@ class Source:
         """A context whose ``sha`` is the commit ``revision`` names, now in the cache."""
         rev = revision.strip() or "HEAD"
         ctx = _Context(self, remote, self._credentials(remote, revision), revision)
-        if _FULL_SHA.fullmatch(rev.lower()):
+        if is_full_sha(rev):
             rev = rev.lower()
             if not ctx.has_commit(rev):
                 ctx.fetch_commit(rev)
