@@ -46,7 +46,7 @@ from gitops.daemon import events as events_mod
 from gitops.daemon import logs, webhooks
 from gitops.daemon.interface import AppStatus, Push
 from gitops.daemon.metrics import Metrics
-from gitops.engine import Engine, SyncOptions
+from gitops.engine import Cancel, Engine, SyncOptions
 from gitops.engine.reconciler import Rendered, SyncOutcome
 from gitops.git import is_full_sha, redact_url
 from gitops.model import Action, ResourceKey, SyncRecord, Trigger
@@ -75,19 +75,6 @@ class DaemonOptions:
     identity: str = "gitops"
     events_namespace: str | None = None
     events_pod: str = ""  # the daemon's pod (downward API POD_NAME): Events are about it
-
-
-class Cancel(threading.Event):
-    """Set to stop a sync's rollout wait at once; ``reason`` says why (history records it)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.reason = ""
-
-    def cancel(self, reason: str) -> None:
-        if not self.is_set():
-            self.reason = reason
-            self.set()
 
 
 @dataclass

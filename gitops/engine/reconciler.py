@@ -56,6 +56,7 @@ from gitops.config import App, app_to_config
 from gitops.diff import canonical_json as diff_canonical_json
 from gitops.diff import views as diff_views
 from gitops.engine import restore, rollout
+from gitops.engine.cancel import Cancel
 from gitops.engine.threads import carrying_context
 from gitops.git import Source, redact_url
 from gitops.history import History
@@ -99,12 +100,11 @@ class SyncOptions:
     wait: bool = True
     # Called with (writes done, writes planned) as the sync goes (the CLI's progress bar).
     progress: Callable[[int, int], None] | None = None
-    # Set (from any thread) when a newer revision arrived: the health gate's waits stop at
-    # once, and the sync ends Failed ("cancelled: a newer revision arrived while waiting for
-    # <object>") before Services and prune, with no auto-rollback. Checked before each phase
-    # too. An Event with a ``reason`` attribute (a str, e.g. "the daemon is shutting down")
-    # has it in the message instead.
-    cancel: threading.Event | None = None
+    # Cancelled (from any thread) when a newer revision arrived, or for the reason given: the
+    # health gate's waits stop at once, and the sync ends Failed ("cancelled: <reason> while
+    # waiting for <object>") before Services and prune, with no auto-rollback. Checked
+    # before each phase and before prune too.
+    cancel: Cancel | None = None
     # Called with the history entry's id as soon as it exists, on the sync's thread (the
     # daemon puts it on every log line of the sync).
     on_begin: Callable[[int], None] | None = None
@@ -186,12 +186,6 @@ class _RolledOut:
     results: dict[ResourceKey, Change]
     unhealthy: tuple[ResourceKey, ...] = ()
     cancelled: bool = False
-
-
-def _cancel_reason(cancel: threading.Event | None) -> str:
-    """Why a sync was cancelled: the event's ``reason`` when it has one (see SyncOptions)."""
-    reason = getattr(cancel, "reason", "")
-    return reason if isinstance(reason, str) and reason else "a newer revision arrived"
 
 
 def _short(revision: str) -> str:
@@ -645,7 +639,7 @@ class Engine:
 
         for index, phase in enumerate(plan.phases):
             if opts.cancel is not None and opts.cancel.is_set():
-                reason = f"cancelled: {_cancel_reason(opts.cancel)} before the {phase.phase.label} phase"
+                reason = f"cancelled: {opts.cancel.reason} before the {phase.phase.label} phase"
                 return _Executed(
                     changes + not_reached(index - 1, reason),
                     True,
@@ -703,7 +697,7 @@ class Engine:
                 return _Executed(
                     changes + not_reached(index, why),
                     True,
-                    f"cancelled: {_cancel_reason(opts.cancel)}" if rolled.cancelled else "",
+                    f"cancelled: {opts.cancel.reason}" if rolled.cancelled and opts.cancel else "",
                     unhealthy=rolled.unhealthy,
                     cancelled=rolled.cancelled,
                 )
@@ -731,7 +725,7 @@ class Engine:
             and opts.cancel.is_set()
             and any(c.action is Action.PRUNE for c in plan.prune)
         ):
-            reason = f"cancelled: {_cancel_reason(opts.cancel)} before prune"
+            reason = f"cancelled: {opts.cancel.reason} before prune"
             return _Executed(
                 changes + not_reached(len(plan.phases) - 1, reason), True, reason, cancelled=True
             )
@@ -753,7 +747,7 @@ class Engine:
         work: Sequence[tuple[Resource, Change]],
         apply_one: Callable[[tuple[Resource, Change]], Change],
         app: App,
-        cancel: threading.Event | None = None,
+        cancel: Cancel | None = None,
     ) -> _RolledOut:
         """Apply a phase with workloads in order and wait for each applied workload to be
         healthy (the health gate), with at most ``maxConcurrent`` Deployments rolling out at
@@ -775,25 +769,15 @@ class Engine:
         healthy: set[ResourceKey] = set()
         results: dict[ResourceKey, Change] = {}
         waiters = ThreadPoolExecutor(max_workers=max(1, len(work)), thread_name_prefix="gitops-rollout")
-        finished = threading.Event()
 
-        def watch_cancel() -> None:
-            # threading.Event has no callback: one thread per rolled-out phase checks it.
-            assert cancel is not None
-            while not finished.wait(0.05):
-                if cancel.is_set():
-                    gate.cancel(_cancel_reason(cancel))  # first: a wait ending now says it was cancelled
-                    with cond:
-                        cancelled[0] = True
-                        cond.notify_all()
-                    return
+        def on_cancel(reason: str) -> None:
+            # On the cancelling thread: the gate first, so a wait ending now says it was cancelled.
+            gate.cancel(reason)
+            with cond:
+                cancelled[0] = True
+                cond.notify_all()
 
-        canceller = None
-        if cancel is not None:
-            canceller = threading.Thread(
-                target=carrying_context(watch_cancel), daemon=True, name="gitops-rollout-cancel"
-            )
-            canceller.start()
+        unsubscribe = cancel.subscribe(on_cancel) if cancel is not None else None
 
         def wait_healthy(key: ResourceKey, slot: bool) -> None:
             try:
@@ -846,10 +830,10 @@ class Engine:
         finally:
             gate.close()  # fail fast: a failure stops the other waits at once
             waiters.shutdown(wait=True)
-            finished.set()
-            if canceller is not None:
-                canceller.join()
+            if unsubscribe is not None:
+                unsubscribe()
         stop = failure[0] if failure else None
+        why_cancelled = f"cancelled: {cancel.reason}" if cancel is not None else ""
         if cancelled[0] and not any(c.error for c in results.values()):
             # Cancelled while no wait was in progress (between applies): the last workload
             # applied and not yet healthy carries the message, if any.
@@ -858,11 +842,11 @@ class Engine:
                 stop = waiting[-1]
                 results[stop] = replace(
                     results[stop],
-                    message=f"cancelled: {_cancel_reason(cancel)} while waiting for {stop}",
+                    message=f"{why_cancelled} while waiting for {stop}",
                     error=True,
                 )
         if stop is not None or cancelled[0]:
-            why = f"cancelled: {_cancel_reason(cancel)}" if cancelled[0] else f"{stop} failed first"
+            why = why_cancelled if cancelled[0] else f"{stop} failed first"
             for resource, change in work:
                 if resource.key not in results:
                     results[resource.key] = replace(change, action=Action.SKIP, message=f"not applied: {why}")

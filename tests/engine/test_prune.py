@@ -5,11 +5,10 @@ empty, and Namespaces only when the app allows it. Off by default in the CLI, on
 from __future__ import annotations
 
 import json
-import threading
 
 import pytest
 
-from gitops.engine import SyncOptions
+from gitops.engine import Cancel, SyncOptions
 from gitops.model import Action, ResourceKey, SyncResult
 from gitops.plan import TRACKING_LABEL
 from tests.engine.apps import configmap, dump, namespace, service, web_app
@@ -133,11 +132,11 @@ def test_a_cancel_after_the_last_phase_prunes_nothing(env: EngineEnv, repo: GitR
     svc["spec"]["ports"][0]["port"] = 8080
     repo.commit({"svc.yaml": dump(svc), "extra.yaml": None}, "a new port; drop extra")
 
-    cancel = threading.Event()
+    cancel = Cancel()
 
     def cancel_after_the_first_write(verb: str, status: int) -> None:
         if verb == "patch":  # the Service's apply, the one write before prune
-            cancel.set()
+            cancel.cancel()
 
     env.engine.cluster.observer = cancel_after_the_first_write
     since = env.mark()

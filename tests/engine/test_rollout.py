@@ -33,7 +33,7 @@ from typing import Any
 import pytest
 
 from gitops.config import RolloutPolicy
-from gitops.engine import SyncOptions, SyncOutcome, rollout
+from gitops.engine import Cancel, SyncOptions, SyncOutcome, rollout
 from gitops.history import History
 from gitops.localcluster import LocalCluster
 from gitops.localcluster.controllers import deployment_util as du
@@ -427,17 +427,12 @@ def test_auto_rollback_without_an_earlier_success_does_nothing(live_env: EngineE
     assert len(env.history.list(app.name)) == 1
 
 
-class ReasonedCancel(threading.Event):
-    """A cancel event that says why (as the daemon's does)."""
-
-    reason = "the daemon is shutting down"
-
-
 @pytest.mark.parametrize(
-    ("event", "why"), [(threading.Event, "a newer revision arrived"), (ReasonedCancel, ReasonedCancel.reason)]
+    ("reason", "why"),
+    [(None, "a newer revision arrived"), ("the daemon is shutting down", "the daemon is shutting down")],
 )
 def test_a_cancelled_wait_ends_the_sync_at_once_and_never_rolls_back(
-    live: LocalCluster, live_env: EngineEnv, repo: GitRepo, event: type[threading.Event], why: str
+    live: LocalCluster, live_env: EngineEnv, repo: GitRepo, reason: str | None, why: str
 ) -> None:
     env = live_env
     ns = env.create_namespace(unique("ro"))
@@ -453,7 +448,7 @@ def test_a_cancelled_wait_ends_the_sync_at_once_and_never_rolls_back(
             "svc.yaml": service("web", ns, port=8081),
         }
     )
-    cancel = event()
+    cancel = Cancel()
     outcomes: list[SyncOutcome] = []
     worker = threading.Thread(
         target=lambda: outcomes.append(env.engine.sync(app, SyncOptions(cancel=cancel)))
@@ -468,7 +463,10 @@ def test_a_cancelled_wait_ends_the_sync_at_once_and_never_rolls_back(
             )
 
         wait_for(new_pod_running, 30, "the rollout to begin")
-        cancel.set()
+        if reason is None:
+            cancel.cancel()
+        else:
+            cancel.cancel(reason)
     finally:
         worker.join(timeout=60)  # far below the rollout timeout of 600 s
     assert not worker.is_alive(), "the cancelled sync is still waiting"
