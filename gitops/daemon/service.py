@@ -484,6 +484,8 @@ class Daemon:
             # Sync exactly the commit polled, not whatever the branch points to by the time
             # the engine fetches: what is being synced (and may be overtaken) is then known.
             target = dataclasses.replace(app, revision=st.tracked) if is_full_sha(st.tracked) else app
+            # The drift check's render of this very commit (self-heal, a retry): no second export.
+            cached = st.rendered if st.rendered is not None and st.rendered.revision == st.tracked else None
         started = time.monotonic()
         try:
             with logs.context(trigger=trigger.value):
@@ -491,7 +493,7 @@ class Daemon:
                 options = SyncOptions(
                     trigger=trigger, cancel=cancel, on_begin=lambda id: logs.bind(sync_id=id)
                 )
-                outcome = self.engine.sync(target, options)
+                outcome = self.engine.sync(target, options, rendered=cached)
         except errors.GitopsError as exc:  # only the history itself raises
             self._blocked(st, f"history: {exc}")
             return

@@ -343,17 +343,24 @@ class Engine:
 
     # ------------------------------------------------------------------------------- sync
 
-    def sync(self, app: App, options: SyncOptions | None = None) -> SyncOutcome:
+    def sync(
+        self, app: App, options: SyncOptions | None = None, rendered: Rendered | None = None
+    ) -> SyncOutcome:
         """Steps 1-6. Never raises for a failed sync: the outcome's record says what happened
         (result Failed, the error, the changes made before it); raises only for errors of the
-        history itself.
+        history itself. ``rendered``: a render of ``app`` the caller already holds (the
+        daemon's drift check of the same commit), used instead of reaching Git again.
 
         With ``app.rollout.auto_rollback``, a sync whose workloads fail the health gate
         (Degraded, or not healthy by the timeout; not a refused write, not a cancelled wait)
         is followed by an auto-rollback (:meth:`_auto_rollback`): its own history entry, in
         the outcome's ``rollback``."""
         opts = options or SyncOptions()
-        return self._run(app, opts, lambda: self.render(app, schema=opts.schema), auto_rollback=True)
+
+        def produce() -> Rendered:
+            return rendered if rendered is not None else self.render(app, schema=opts.schema)
+
+        return self._run(app, opts, produce, auto_rollback=True)
 
     def rollback(self, app: App, to: int | None = None, options: SyncOptions | None = None) -> SyncOutcome:
         """Restore the state of history entry ``to`` (default: the newest successful entry

@@ -3,8 +3,10 @@ costs one LIST per kind and writes nothing, and a one-object commit that writes 
 
 from __future__ import annotations
 
+import shutil
 from collections import Counter
 
+from gitops.engine import SyncOptions
 from gitops.model import Action, ResourceKey, SyncResult
 from gitops.plan import TRACKING_LABEL
 from tests.engine.apps import PHASE_OF_RESOURCE, web_app
@@ -117,3 +119,18 @@ def test_commit_changing_one_configmap_writes_exactly_that_object(env: EngineEnv
     assert stored is not None and stored.changes == record.changes
     live = env.get("configmap", "web-config", ns)
     assert live is not None and live["data"] == {"LOG_LEVEL": "debug", "FEATURES": "search"}
+
+
+def test_a_render_the_caller_holds_is_synced_without_reaching_git(env: EngineEnv, repo: GitRepo) -> None:
+    # The daemon's drift check renders a commit; its self-heal sync of that commit reuses it.
+    ns = unique("held")
+    sha = repo.commit(web_app(ns))
+    app = env.app(repo, ns, ns)
+    rendered = env.engine.render(app)
+    shutil.move(repo.path, repo.path.with_name("gone"))  # Git cannot be reached any more
+
+    outcome = env.engine.sync(app, SyncOptions(wait=False), rendered=rendered)
+
+    assert outcome.record.result is SyncResult.SUCCEEDED, outcome.record.error
+    assert outcome.record.revision == sha == rendered.revision
+    assert env.get("configmap", "web-config", ns) is not None
