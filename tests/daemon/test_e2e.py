@@ -62,10 +62,6 @@ def _daemon(tmp_path: Path, cluster: LocalCluster, *apps: dict[str, Any], **kwar
     return running(tmp_path / "daemon", config_text(list(apps)), cluster.kubeconfig, **kwargs)
 
 
-def _synced(d: DaemonProcess, app: str, sha: str) -> bool:
-    return d.synced(app, sha)
-
-
 def _election(ns: str) -> list[str]:
     """Leader election on a Lease of its own, with short timings (3 s lease, 2 s renew)."""
     return [
@@ -89,14 +85,14 @@ def test_git_push_and_signed_webhook_deploy_the_pushed_commit(
     work = make_repo(git_server, "shop", app_files(app_ns))
     # A one-hour poll: after the first sync only the webhook can deliver the change in time.
     with _daemon(tmp_path, live_cluster, _app("shop", work.url, interval="1h")) as d:
-        wait_for(lambda: _synced(d, "shop", work.head), timeout=60, what="the first sync")
+        wait_for(lambda: d.synced("shop", work.head), timeout=60, what="the first sync")
         assert _image(live_cluster, app_ns) == "nginx:1.0"
         sha = work.commit_and_push(app_files(app_ns, "nginx:1.1"), "bump web to 1.1")
         r = d.github_push(work.url, sha)
         assert r.status_code == 202, r.text
         assert r.json()["apps"] == ["shop"]
         wait_for(lambda: _image(live_cluster, app_ns) == "nginx:1.1", timeout=30, what="the new image live")
-        wait_for(lambda: _synced(d, "shop", sha), timeout=60, what="the webhook sync to finish")
+        wait_for(lambda: d.synced("shop", sha), timeout=60, what="the webhook sync to finish")
         newest = d.history_of("shop")[0]
         assert newest["trigger"] == "webhook"
         assert newest["revision"] == sha
@@ -114,9 +110,9 @@ def test_polling_picks_up_a_push_without_a_webhook(
 ) -> None:
     work = make_repo(git_server, "poll", app_files(app_ns))
     with _daemon(tmp_path, live_cluster, _app("poll", work.url, interval="1s")) as d:
-        wait_for(lambda: _synced(d, "poll", work.head), timeout=60, what="the first sync")
+        wait_for(lambda: d.synced("poll", work.head), timeout=60, what="the first sync")
         sha = work.commit_and_push(app_files(app_ns, "nginx:2.0"), "bump")
-        wait_for(lambda: _synced(d, "poll", sha), timeout=60, what="the polled sync")
+        wait_for(lambda: d.synced("poll", sha), timeout=60, what="the polled sync")
         assert _image(live_cluster, app_ns) == "nginx:2.0"
         assert d.history_of("poll")[0]["trigger"] == "poll"
 
@@ -126,7 +122,7 @@ def test_forged_unsigned_and_replayed_webhooks_trigger_nothing(
 ) -> None:
     work = make_repo(git_server, "guarded", app_files(app_ns))
     with _daemon(tmp_path, live_cluster, _app("guarded", work.url, interval="1h")) as d:
-        wait_for(lambda: _synced(d, "guarded", work.head), timeout=60, what="the first sync")
+        wait_for(lambda: d.synced("guarded", work.head), timeout=60, what="the first sync")
         entries = len(d.history_of("guarded"))
         sha = work.commit_and_push(app_files(app_ns, "nginx:6.6"), "unsigned change")
         forged = d.github_push(work.url, sha, secret="not-the-secret")
@@ -137,7 +133,7 @@ def test_forged_unsigned_and_replayed_webhooks_trigger_nothing(
         # A signed delivery syncs once; the same delivery id again is ignored.
         ok = d.github_push(work.url, sha, delivery="delivery-1")
         assert ok.status_code == 202
-        wait_for(lambda: _synced(d, "guarded", sha), timeout=60, what="the signed delivery's sync")
+        wait_for(lambda: d.synced("guarded", sha), timeout=60, what="the signed delivery's sync")
         replay = d.github_push(work.url, sha, delivery="delivery-1")
         assert replay.status_code == 200
         assert replay.json().get("status") == "duplicate"
@@ -158,7 +154,7 @@ def test_kubectl_drift_is_reverted_only_with_self_heal(
     work = make_repo(git_server, "heal", app_files(app_ns, replicas=2))
     app = _app("heal", work.url, interval="1s", selfHeal=self_heal)
     with _daemon(tmp_path, live_cluster, app) as d:
-        wait_for(lambda: _synced(d, "heal", work.head), timeout=60, what="the first sync")
+        wait_for(lambda: d.synced("heal", work.head), timeout=60, what="the first sync")
         live_kubectl.run("-n", app_ns, "scale", "deployment/web", "--replicas=5")
         if self_heal:
             wait_for(
@@ -184,7 +180,7 @@ def test_git_host_outage_is_reported_and_recovered_from(
 ) -> None:
     work = make_repo(git_server, "flaky", app_files(app_ns))
     with _daemon(tmp_path, live_cluster, _app("flaky", work.url, interval="1s")) as d:
-        wait_for(lambda: _synced(d, "flaky", work.head), timeout=60, what="the first sync")
+        wait_for(lambda: d.synced("flaky", work.head), timeout=60, what="the first sync")
         git_server.down()
         status = wait_for(
             lambda: (s := d.app("flaky"))["condition"].startswith("git:") and s,
@@ -195,7 +191,7 @@ def test_git_host_outage_is_reported_and_recovered_from(
         assert d.client.get("/healthz").status_code == 200
         git_server.up()
         sha = work.commit_and_push(app_files(app_ns, "nginx:3.0"), "after the outage")
-        wait_for(lambda: _synced(d, "flaky", sha), timeout=60, what="recovery")
+        wait_for(lambda: d.synced("flaky", sha), timeout=60, what="recovery")
         assert d.app("flaky")["condition"] == ""
 
 
@@ -206,9 +202,9 @@ def test_force_push_and_deleted_branch(
     first = work.head
     second = work.commit_and_push(app_files(app_ns, "nginx:4.0"), "to be rewritten")
     with _daemon(tmp_path, live_cluster, _app("rewrite", work.url, interval="1s")) as d:
-        wait_for(lambda: _synced(d, "rewrite", second), timeout=60, what="the first sync")
+        wait_for(lambda: d.synced("rewrite", second), timeout=60, what="the first sync")
         work.force_push_reset(first)
-        wait_for(lambda: _synced(d, "rewrite", first), timeout=60, what="the force-pushed revision")
+        wait_for(lambda: d.synced("rewrite", first), timeout=60, what="the force-pushed revision")
         assert _image(live_cluster, app_ns) == "nginx:1.0"
         # A bare repository refuses to delete its current branch unless told to (git's
         # receive.denyDeleteCurrent); a Git host lets its admins do it.
@@ -234,7 +230,7 @@ def _two_replicas(
     args = _election(f"{app['name']}-{uuid.uuid4().hex[:6]}")
     kubeconfig = live_cluster.kubeconfig
     with running(tmp_path / "a", config, kubeconfig, args=args, history=history, identity="a") as a:
-        wait_for(lambda: _synced(a, app["name"], head), timeout=60, what="the leader's first sync")
+        wait_for(lambda: a.synced(app["name"], head), timeout=60, what="the leader's first sync")
         with running(tmp_path / "b", config, kubeconfig, args=args, history=history, identity="b") as b:
             yield a, b
 
@@ -258,7 +254,7 @@ def test_two_daemons_only_the_leader_writes_and_the_other_takes_over(
         since = live_cluster.requests.last_seq
         sha = work.commit_and_push(app_files(app_ns, "nginx:5.1"), "after a died")
         wait_for(lambda: _image(live_cluster, app_ns) == "nginx:5.1", timeout=60, what="b to take over")
-        wait_for(lambda: _synced(b, "ha", sha), timeout=60, what="b's sync")
+        wait_for(lambda: b.synced("ha", sha), timeout=60, what="b's sync")
         _assert_only_writer(live_cluster, since, "b")
 
 
@@ -275,7 +271,7 @@ def test_a_webhook_that_reaches_the_standby_deploys_through_the_leader(
         assert r.status_code == 202, r.text
         assert r.json()["apps"] == ["spread"]
         wait_for(lambda: _image(live_cluster, app_ns) == "nginx:7.0", timeout=30, what="the change live")
-        wait_for(lambda: _synced(a, "spread", sha), timeout=60, what="the leader's webhook sync")
+        wait_for(lambda: a.synced("spread", sha), timeout=60, what="the leader's webhook sync")
         newest = a.history_of("spread")[0]
         assert (newest["trigger"], newest["revision"]) == ("webhook", sha)
         _assert_only_writer(live_cluster, since, "a")
@@ -293,7 +289,7 @@ def test_sigterm_stops_a_waiting_sync_at_a_safe_point_and_history_says_so(
         _app("slow", work.url, interval="1h"),
         args=["--grace", "1"],
     ) as d:
-        wait_for(lambda: _synced(d, "slow", work.head), timeout=60, what="the first sync")
+        wait_for(lambda: d.synced("slow", work.head), timeout=60, what="the first sync")
         # A rollout whose pods take an hour (simulated) to become ready: the sync waits on it.
         slow = app_files(app_ns, "nginx:9.9", pod_annotations={"localcluster.gitops.dev/ready-after": "3600"})
         sha = work.commit_and_push(slow, "slow rollout")
@@ -321,7 +317,7 @@ def test_api_server_outage_is_reported_and_recovered_from(
         _app("outage", work.url, interval="1s"),
         identity="outage-daemon",
     ) as d:
-        wait_for(lambda: _synced(d, "outage", work.head), timeout=60, what="the first sync")
+        wait_for(lambda: d.synced("outage", work.head), timeout=60, what="the first sync")
         # The API server answers this daemon (and only it: its user agent) with 503s.
         rule = live_cluster.faults.add(
             Rule(
@@ -344,7 +340,7 @@ def test_api_server_outage_is_reported_and_recovered_from(
             assert 'code="503"' in d.metrics()
         finally:
             live_cluster.faults.remove(rule.id)
-        wait_for(lambda: _synced(d, "outage", sha), timeout=120, what="recovery after the outage")
+        wait_for(lambda: d.synced("outage", sha), timeout=120, what="recovery after the outage")
         assert d.app("outage")["condition"] == ""
         assert _image(live_cluster, app_ns) == "nginx:7.0"
 
@@ -354,13 +350,13 @@ def test_a_burst_of_pushes_is_one_sync(
 ) -> None:
     work = make_repo(git_server, "burst", app_files(app_ns))
     with _daemon(tmp_path, live_cluster, _app("burst", work.url, interval="1h")) as d:
-        wait_for(lambda: _synced(d, "burst", work.head), timeout=60, what="the first sync")
+        wait_for(lambda: d.synced("burst", work.head), timeout=60, what="the first sync")
         assert d.client.get("/readyz").status_code == 200
         before = len(d.history_of("burst"))
         sha = work.commit_and_push(app_files(app_ns, "nginx:8.0"), "one change, five deliveries")
         answers = [d.github_push(work.url, sha) for _ in range(5)]  # five distinct delivery ids
         assert [a.status_code for a in answers] == [202] * 5
-        wait_for(lambda: _synced(d, "burst", sha), timeout=60, what="the burst's sync")
+        wait_for(lambda: d.synced("burst", sha), timeout=60, what="the burst's sync")
         # A run queued behind the first finds the commit synced: one sync for the burst.
         assert len(d.history_of("burst")) == before + 1
 
@@ -381,9 +377,9 @@ def test_a_hanging_repository_does_not_delay_other_apps(
             _app("fast", work.url, interval="1s"),
         ]
         with _daemon(tmp_path, live_cluster, *apps, args=["--workers", "2"]) as d:
-            wait_for(lambda: _synced(d, "fast", work.head), timeout=60, what="the fast app's sync")
+            wait_for(lambda: d.synced("fast", work.head), timeout=60, what="the fast app's sync")
             sha = work.commit_and_push(app_files(app_ns, "nginx:8.1"), "while stuck hangs")
-            wait_for(lambda: _synced(d, "fast", sha), timeout=60, what="the fast app's next sync")
+            wait_for(lambda: d.synced("fast", sha), timeout=60, what="the fast app's next sync")
             stuck = d.app("stuck")
             assert stuck["syncedRevision"] == "" and stuck["trackedRevision"] == ""
 
@@ -396,7 +392,7 @@ def test_a_new_commit_cancels_a_waiting_rollout_and_is_synced_next(
     # before the stuck rollout times out.
     app = _app("fixme", work.url, interval="1h", rollout={"timeout": "10m"})
     with _daemon(tmp_path, live_cluster, app) as d:
-        wait_for(lambda: _synced(d, "fixme", work.head), timeout=60, what="the first sync")
+        wait_for(lambda: d.synced("fixme", work.head), timeout=60, what="the first sync")
         stuck = work.commit_and_push(
             app_files(app_ns, "nginx:9.0", pod_annotations={"localcluster.gitops.dev/ready-after": "36000"}),
             "a rollout that never becomes ready",
@@ -409,7 +405,7 @@ def test_a_new_commit_cancels_a_waiting_rollout_and_is_synced_next(
         )
         fix = work.commit_and_push(app_files(app_ns, "nginx:9.1"), "the fix")
         assert d.github_push(work.url, fix).status_code == 202
-        wait_for(lambda: _synced(d, "fixme", fix), timeout=60, what="the fix to be synced")
+        wait_for(lambda: d.synced("fixme", fix), timeout=60, what="the fix to be synced")
         history = d.history_of("fixme")
         assert [(h["revision"], h["result"]) for h in history[:2]] == [(fix, "Succeeded"), (stuck, "Failed")]
         assert "cancelled" in history[1]["error"] and fix[:12] in history[1]["error"]
@@ -440,11 +436,11 @@ def test_secret_values_never_leave_the_daemon(
         _app("secrets", work.url, interval="1s"),
         args=["--log-level", "debug"],
     ) as d:
-        wait_for(lambda: _synced(d, "secrets", work.head), timeout=60, what="the first sync")
+        wait_for(lambda: d.synced("secrets", work.head), timeout=60, what="the first sync")
         # A change to the Secret, and a broken commit whose error quotes the manifests.
         files["app/secret.yaml"] = files["app/secret.yaml"].replace(seeded, seeded + "-2")
         sha = work.commit_and_push(files, "rotate")
-        wait_for(lambda: _synced(d, "secrets", sha), timeout=60, what="the rotation")
+        wait_for(lambda: d.synced("secrets", sha), timeout=60, what="the rotation")
         broken = dict(files)
         broken["app/secret.yaml"] += "  extra: [unclosed\n"
         bad = work.commit_and_push(broken, "broken")
@@ -476,7 +472,7 @@ def test_drift_is_checked_at_the_resync_interval_not_every_poll(
     work = make_repo(git_server, "lazy", app_files(app_ns, replicas=2))
     app = _app("lazy", work.url, interval="1s", resync="1h", selfHeal=True)
     with _daemon(tmp_path, live_cluster, app) as d:
-        wait_for(lambda: _synced(d, "lazy", work.head), timeout=60, what="the first sync")
+        wait_for(lambda: d.synced("lazy", work.head), timeout=60, what="the first sync")
         live_kubectl.run("-n", app_ns, "scale", "deployment/web", "--replicas=4")
 
         def polls() -> int:
@@ -507,7 +503,7 @@ def test_a_leader_that_loses_its_lease_stops_syncing_and_the_other_takes_over(
     config = config_text([_app("lease", work.url, interval="1s")])
     args = _election(app_ns)
     with running(tmp_path / "a", config, live_cluster.kubeconfig, args=args, identity=f"a-{app_ns}") as a:
-        wait_for(lambda: _synced(a, "lease", work.head), timeout=60, what="a's first sync")
+        wait_for(lambda: a.synced("lease", work.head), timeout=60, what="a's first sync")
         with running(tmp_path / "b", config, live_cluster.kubeconfig, args=args, identity=f"b-{app_ns}") as b:
             assert "gitops_leader 1.0" in a.metrics() and "gitops_leader 0.0" in b.metrics()
             # a cannot renew any more (its lease requests fail); it is not killed.
@@ -524,7 +520,7 @@ def test_a_leader_that_loses_its_lease_stops_syncing_and_the_other_takes_over(
                 wait_for(lambda: "gitops_leader 1.0" in b.metrics(), timeout=30, what="b to lead")
                 since = live_cluster.requests.last_seq
                 sha = work.commit_and_push(app_files(app_ns, "nginx:6.0"), "after the takeover")
-                wait_for(lambda: _synced(b, "lease", sha), timeout=60, what="b's sync")
+                wait_for(lambda: b.synced("lease", sha), timeout=60, what="b's sync")
                 writers = {
                     r.user_agent for r in live_cluster.requests.writes(since) if r.resource != "leases"
                 }
