@@ -521,10 +521,7 @@ def test_a_leader_that_loses_its_lease_stops_syncing_and_the_other_takes_over(
                 since = live_cluster.requests.last_seq
                 sha = work.commit_and_push(app_files(app_ns, "nginx:6.0"), "after the takeover")
                 wait_for(lambda: b.synced("lease", sha), timeout=60, what="b's sync")
-                writers = {
-                    r.user_agent for r in live_cluster.requests.writes(since) if r.resource != "leases"
-                }
-                assert writers and all(ua.endswith(f"(b-{app_ns})") for ua in writers), writers
+                _assert_only_writer(live_cluster, since, f"b-{app_ns}")
                 assert a.client.get("/healthz").status_code == 200  # a keeps running, as a standby
             finally:
                 live_cluster.faults.remove(rule.id)
