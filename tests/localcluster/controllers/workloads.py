@@ -17,6 +17,7 @@ from typing import Any
 from gitops.localcluster import LocalCluster
 from gitops.localcluster.api import WriteOptions
 from gitops.localcluster.controllers import deployment_util as du
+from gitops.localcluster.controllers import podstate
 from gitops.localcluster.store import Event
 from tests import waiting
 
@@ -128,19 +129,6 @@ def record(
 # --- rolling-update bounds (shared with tests/engine/test_rollout.py) ---------------------
 
 
-def pod_active(pod: Obj) -> bool:
-    """``controller.IsPodActive``: neither being deleted nor finished (Succeeded/Failed)."""
-    phase = (pod.get("status") or {}).get("phase")
-    return not pod["metadata"].get("deletionTimestamp") and phase not in ("Succeeded", "Failed")
-
-
-def ready_condition(pod: Obj) -> bool:
-    """The pod's Ready condition is True (what a Deployment with minReadySeconds 0 counts as
-    available), whatever its phase."""
-    cond = du.get_condition(pod.get("status"), "Ready")
-    return cond is not None and cond.get("status") == "True"
-
-
 @dataclass
 class PodBounds:
     """Replays pod and ReplicaSet events of one Deployment and checks, after each, that active
@@ -176,12 +164,12 @@ class PodBounds:
                 self.pods.pop(meta["name"], None)
             else:
                 self.pods[meta["name"]] = event.obj
-            live = [p for p in self.pods.values() if pod_active(p)]
-            ready = [p for p in live if ready_condition(p)]
+            live = [p for p in self.pods.values() if podstate.is_active(p)]
+            ready = [p for p in live if podstate.is_ready(p)]
             state = (
                 "deleting"
                 if meta.get("deletionTimestamp")
-                else ("ready" if ready_condition(event.obj) else "")
+                else ("ready" if podstate.is_ready(event.obj) else "")
             )
             seen.append(
                 f"{event.rv} {event.type} pod {meta['name']} {state} -> {len(live)} live, {len(ready)} ready"
