@@ -122,14 +122,15 @@ rbac.clusterScoped. Contradictions fail the install.
 {{- toJson $out -}}
 {{- end -}}
 
-{{/* The namespaces that get a Role (JSON list, sorted, unique). */}}
+{{/* The namespaces that get a Role (JSON list, sorted, unique); used only when the chart creates
+the RBAC, so gitops.apps has given every app its allowedNamespaces. */}}
 {{- define "gitops.rbacNamespaces" -}}
 {{- $ns := list -}}
 {{- if .Values.rbac.namespaces -}}
 {{- $ns = .Values.rbac.namespaces -}}
 {{- else -}}
 {{- range (include "gitops.apps" . | fromJsonArray) -}}
-{{- $ns = concat $ns (.allowedNamespaces | default (list (default "default" .namespace))) -}}
+{{- $ns = concat $ns .allowedNamespaces -}}
 {{- end -}}
 {{- end -}}
 {{- if not $ns -}}
