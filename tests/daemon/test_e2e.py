@@ -9,8 +9,8 @@ impossible instead (a one-hour poll interval, so only the webhook can deliver th
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ import gitops
 from gitops.localcluster import LocalCluster
 from tests.conftest import Kubectl
 from tests.daemon.harness import DaemonProcess, app_files, config_text, running
-from tests.gitserver import GitHttpServer, git, make_repo
+from tests.gitserver import GitHttpServer, WorkClone, git, make_repo
 from tests.waiting import wait_for
 
 pytestmark = pytest.mark.timeout(180)
@@ -62,6 +62,27 @@ def _daemon(tmp_path: Path, cluster: LocalCluster, *apps: dict[str, Any], **kwar
     return running(tmp_path / "daemon", config_text(list(apps)), cluster.kubeconfig, **kwargs)
 
 
+FirstSynced = Callable[..., AbstractContextManager[tuple[WorkClone, DaemonProcess]]]
+
+
+@pytest.fixture
+def first_synced(tmp_path: Path, live_cluster: LocalCluster, git_server: GitHttpServer) -> FirstSynced:
+    """``first_synced(name, files, **app)``: a repository ``name`` holding ``files``, and
+    ``gitops daemon`` for the app ``name`` that tracks its main branch (``app``: more of the
+    app's settings), yielded with the work clone once its first sync is done."""
+
+    @contextmanager
+    def start(
+        name: str, files: dict[str, str], *, args: Sequence[str] = (), identity: str = "", **app: Any
+    ) -> Iterator[tuple[WorkClone, DaemonProcess]]:
+        work = make_repo(git_server, name, files)
+        with _daemon(tmp_path, live_cluster, _app(name, work.url, **app), args=args, identity=identity) as d:
+            wait_for(lambda: d.synced(name, work.head), timeout=60, what="the first sync")
+            yield work, d
+
+    return start
+
+
 def _election(ns: str) -> list[str]:
     """Leader election on a Lease of its own, with short timings (3 s lease, 2 s renew)."""
     return [
@@ -80,12 +101,10 @@ def _election(ns: str) -> list[str]:
 
 
 def test_git_push_and_signed_webhook_deploy_the_pushed_commit(
-    tmp_path: Path, live_cluster: LocalCluster, git_server: GitHttpServer, app_ns: str
+    first_synced: FirstSynced, live_cluster: LocalCluster, app_ns: str
 ) -> None:
-    work = make_repo(git_server, "shop", app_files(app_ns))
     # A one-hour poll: after the first sync only the webhook can deliver the change in time.
-    with _daemon(tmp_path, live_cluster, _app("shop", work.url, interval="1h")) as d:
-        wait_for(lambda: d.synced("shop", work.head), timeout=60, what="the first sync")
+    with first_synced("shop", app_files(app_ns), interval="1h") as (work, d):
         assert _image(live_cluster, app_ns) == "nginx:1.0"
         sha = work.commit_and_push(app_files(app_ns, "nginx:1.1"), "bump web to 1.1")
         r = d.github_push(work.url, sha)
@@ -106,11 +125,9 @@ def test_git_push_and_signed_webhook_deploy_the_pushed_commit(
 
 
 def test_polling_picks_up_a_push_without_a_webhook(
-    tmp_path: Path, live_cluster: LocalCluster, git_server: GitHttpServer, app_ns: str
+    first_synced: FirstSynced, live_cluster: LocalCluster, app_ns: str
 ) -> None:
-    work = make_repo(git_server, "poll", app_files(app_ns))
-    with _daemon(tmp_path, live_cluster, _app("poll", work.url, interval="1s")) as d:
-        wait_for(lambda: d.synced("poll", work.head), timeout=60, what="the first sync")
+    with first_synced("poll", app_files(app_ns), interval="1s") as (work, d):
         sha = work.commit_and_push(app_files(app_ns, "nginx:2.0"), "bump")
         wait_for(lambda: d.synced("poll", sha), timeout=60, what="the polled sync")
         assert _image(live_cluster, app_ns) == "nginx:2.0"
@@ -118,11 +135,9 @@ def test_polling_picks_up_a_push_without_a_webhook(
 
 
 def test_forged_unsigned_and_replayed_webhooks_trigger_nothing(
-    tmp_path: Path, live_cluster: LocalCluster, git_server: GitHttpServer, app_ns: str
+    first_synced: FirstSynced, live_cluster: LocalCluster, app_ns: str
 ) -> None:
-    work = make_repo(git_server, "guarded", app_files(app_ns))
-    with _daemon(tmp_path, live_cluster, _app("guarded", work.url, interval="1h")) as d:
-        wait_for(lambda: d.synced("guarded", work.head), timeout=60, what="the first sync")
+    with first_synced("guarded", app_files(app_ns), interval="1h") as (work, d):
         entries = len(d.history_of("guarded"))
         sha = work.commit_and_push(app_files(app_ns, "nginx:6.6"), "unsigned change")
         forged = d.github_push(work.url, sha, secret="not-the-secret")
@@ -144,17 +159,9 @@ def test_forged_unsigned_and_replayed_webhooks_trigger_nothing(
 
 @pytest.mark.parametrize("self_heal", [True, False])
 def test_kubectl_drift_is_reverted_only_with_self_heal(
-    tmp_path: Path,
-    live_cluster: LocalCluster,
-    live_kubectl: Kubectl,
-    git_server: GitHttpServer,
-    app_ns: str,
-    self_heal: bool,
+    first_synced: FirstSynced, live_cluster: LocalCluster, live_kubectl: Kubectl, app_ns: str, self_heal: bool
 ) -> None:
-    work = make_repo(git_server, "heal", app_files(app_ns, replicas=2))
-    app = _app("heal", work.url, interval="1s", selfHeal=self_heal)
-    with _daemon(tmp_path, live_cluster, app) as d:
-        wait_for(lambda: d.synced("heal", work.head), timeout=60, what="the first sync")
+    with first_synced("heal", app_files(app_ns, replicas=2), interval="1s", selfHeal=self_heal) as (_, d):
         live_kubectl.run("-n", app_ns, "scale", "deployment/web", "--replicas=5")
         if self_heal:
             wait_for(
@@ -176,11 +183,9 @@ def test_kubectl_drift_is_reverted_only_with_self_heal(
 
 
 def test_git_host_outage_is_reported_and_recovered_from(
-    tmp_path: Path, live_cluster: LocalCluster, git_server: GitHttpServer, app_ns: str
+    first_synced: FirstSynced, live_cluster: LocalCluster, git_server: GitHttpServer, app_ns: str
 ) -> None:
-    work = make_repo(git_server, "flaky", app_files(app_ns))
-    with _daemon(tmp_path, live_cluster, _app("flaky", work.url, interval="1s")) as d:
-        wait_for(lambda: d.synced("flaky", work.head), timeout=60, what="the first sync")
+    with first_synced("flaky", app_files(app_ns), interval="1s") as (work, d):
         git_server.down()
         status = wait_for(
             lambda: (s := d.app("flaky"))["condition"].startswith("git:") and s,
@@ -280,16 +285,9 @@ def test_a_webhook_that_reaches_the_standby_deploys_through_the_leader(
 
 
 def test_sigterm_stops_a_waiting_sync_at_a_safe_point_and_history_says_so(
-    tmp_path: Path, live_cluster: LocalCluster, git_server: GitHttpServer, app_ns: str
+    first_synced: FirstSynced, tmp_path: Path, live_cluster: LocalCluster, app_ns: str
 ) -> None:
-    work = make_repo(git_server, "slow", app_files(app_ns))
-    with _daemon(
-        tmp_path,
-        live_cluster,
-        _app("slow", work.url, interval="1h"),
-        args=["--grace", "1"],
-    ) as d:
-        wait_for(lambda: d.synced("slow", work.head), timeout=60, what="the first sync")
+    with first_synced("slow", app_files(app_ns), interval="1h", args=["--grace", "1"]) as (work, d):
         # A rollout whose pods take an hour (simulated) to become ready: the sync waits on it.
         slow = app_files(app_ns, "nginx:9.9", pod_annotations={"localcluster.gitops.dev/ready-after": "3600"})
         sha = work.commit_and_push(slow, "slow rollout")
@@ -306,18 +304,11 @@ def test_sigterm_stops_a_waiting_sync_at_a_safe_point_and_history_says_so(
 
 
 def test_api_server_outage_is_reported_and_recovered_from(
-    tmp_path: Path, live_cluster: LocalCluster, git_server: GitHttpServer, app_ns: str
+    first_synced: FirstSynced, live_cluster: LocalCluster, app_ns: str
 ) -> None:
     from gitops.localcluster.faults import ErrorSpec, Rule
 
-    work = make_repo(git_server, "outage", app_files(app_ns))
-    with _daemon(
-        tmp_path,
-        live_cluster,
-        _app("outage", work.url, interval="1s"),
-        identity="outage-daemon",
-    ) as d:
-        wait_for(lambda: d.synced("outage", work.head), timeout=60, what="the first sync")
+    with first_synced("outage", app_files(app_ns), interval="1s", identity="outage-daemon") as (work, d):
         # The API server answers this daemon (and only it: its user agent) with 503s.
         rule = live_cluster.faults.add(
             Rule(
@@ -346,11 +337,9 @@ def test_api_server_outage_is_reported_and_recovered_from(
 
 
 def test_a_burst_of_pushes_is_one_sync(
-    tmp_path: Path, live_cluster: LocalCluster, git_server: GitHttpServer, app_ns: str
+    first_synced: FirstSynced, live_cluster: LocalCluster, app_ns: str
 ) -> None:
-    work = make_repo(git_server, "burst", app_files(app_ns))
-    with _daemon(tmp_path, live_cluster, _app("burst", work.url, interval="1h")) as d:
-        wait_for(lambda: d.synced("burst", work.head), timeout=60, what="the first sync")
+    with first_synced("burst", app_files(app_ns), interval="1h") as (work, d):
         assert d.client.get("/readyz").status_code == 200
         before = len(d.history_of("burst"))
         sha = work.commit_and_push(app_files(app_ns, "nginx:8.0"), "one change, five deliveries")
@@ -385,14 +374,11 @@ def test_a_hanging_repository_does_not_delay_other_apps(
 
 
 def test_a_new_commit_cancels_a_waiting_rollout_and_is_synced_next(
-    tmp_path: Path, live_cluster: LocalCluster, git_server: GitHttpServer, app_ns: str
+    first_synced: FirstSynced, live_cluster: LocalCluster, app_ns: str
 ) -> None:
-    work = make_repo(git_server, "fixme", app_files(app_ns))
     # A 10-minute rollout timeout and a one-hour poll: only the cancellation can get the fix out
     # before the stuck rollout times out.
-    app = _app("fixme", work.url, interval="1h", rollout={"timeout": "10m"})
-    with _daemon(tmp_path, live_cluster, app) as d:
-        wait_for(lambda: d.synced("fixme", work.head), timeout=60, what="the first sync")
+    with first_synced("fixme", app_files(app_ns), interval="1h", rollout={"timeout": "10m"}) as (work, d):
         stuck = work.commit_and_push(
             app_files(app_ns, "nginx:9.0", pod_annotations={"localcluster.gitops.dev/ready-after": "36000"}),
             "a rollout that never becomes ready",
@@ -413,7 +399,7 @@ def test_a_new_commit_cancels_a_waiting_rollout_and_is_synced_next(
 
 
 def test_secret_values_never_leave_the_daemon(
-    tmp_path: Path, live_cluster: LocalCluster, git_server: GitHttpServer, app_ns: str
+    first_synced: FirstSynced, tmp_path: Path, live_cluster: LocalCluster, app_ns: str
 ) -> None:
     import base64
 
@@ -429,14 +415,7 @@ def test_secret_values_never_leave_the_daemon(
             "stringData": {"password": seeded},
         }
     )
-    work = make_repo(git_server, "secrets", files)
-    with _daemon(
-        tmp_path,
-        live_cluster,
-        _app("secrets", work.url, interval="1s"),
-        args=["--log-level", "debug"],
-    ) as d:
-        wait_for(lambda: d.synced("secrets", work.head), timeout=60, what="the first sync")
+    with first_synced("secrets", files, interval="1s", args=["--log-level", "debug"]) as (work, d):
         # A change to the Secret, and a broken commit whose error quotes the manifests.
         files["app/secret.yaml"] = files["app/secret.yaml"].replace(seeded, seeded + "-2")
         sha = work.commit_and_push(files, "rotate")
@@ -465,14 +444,12 @@ def test_secret_values_never_leave_the_daemon(
 
 
 def test_drift_is_checked_at_the_resync_interval_not_every_poll(
-    tmp_path: Path, live_cluster: LocalCluster, live_kubectl: Kubectl, git_server: GitHttpServer, app_ns: str
+    first_synced: FirstSynced, live_cluster: LocalCluster, live_kubectl: Kubectl, app_ns: str
 ) -> None:
     import re
 
-    work = make_repo(git_server, "lazy", app_files(app_ns, replicas=2))
-    app = _app("lazy", work.url, interval="1s", resync="1h", selfHeal=True)
-    with _daemon(tmp_path, live_cluster, app) as d:
-        wait_for(lambda: d.synced("lazy", work.head), timeout=60, what="the first sync")
+    app = {"interval": "1s", "resync": "1h", "selfHeal": True}
+    with first_synced("lazy", app_files(app_ns, replicas=2), **app) as (_, d):
         live_kubectl.run("-n", app_ns, "scale", "deployment/web", "--replicas=4")
 
         def polls() -> int:
