@@ -37,6 +37,7 @@ from gitops.config import App, RolloutPolicy
 from gitops.engine import Engine, SyncOptions
 from gitops.git import GitOptions, Source
 from gitops.history import History
+from gitops.localcluster.controllers import podstate
 from gitops.model import SyncResult
 
 
@@ -86,9 +87,7 @@ class SurgeWatch:
         if event_type == "DELETED":
             self.pods.pop(meta["name"], None)
         else:
-            phase = (pod.get("status") or {}).get("phase")
-            active = not meta.get("deletionTimestamp") and phase not in ("Succeeded", "Failed")
-            self.pods[meta["name"]] = (str((meta.get("labels") or {}).get("app")), bool(active))
+            self.pods[meta["name"]] = (str((meta.get("labels") or {}).get("app")), podstate.is_active(pod))
         per_app: dict[str, int] = {}
         for app, active in self.pods.values():
             if active:
