@@ -21,7 +21,7 @@ def test_a_pinned_commit_is_synced_without_ls_remote(sha: str) -> None:
     def ls_remote(url: str, ref: str) -> str | None:
         raise AssertionError("a pinned commit needs no ls-remote (it answers None for a SHA)")
 
-    def sync(app: App, options: Any) -> Any:
+    def sync(app: App, options: Any, rendered: Any = None) -> Any:
         synced.append(app.revision)
         raise errors.HistoryError("stop here")
 
